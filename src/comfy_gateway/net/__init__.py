@@ -1,0 +1,1 @@
+"""Outbound network safety: the address guard used for media URLs and webhooks."""

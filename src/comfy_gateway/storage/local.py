@@ -1,0 +1,145 @@
+"""A `BlobStore` on a local folder.
+
+Writes go to a temporary file beside the target and are renamed into place, so a reader
+never sees half a blob and a crash leaves no partial file under the key. File I/O and
+hashing run in a worker thread so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from comfy_gateway.storage.blobs import (
+    BlobInfo,
+    BlobNotFound,
+    BlobRange,
+    InvalidBlobKey,
+    check_blob_key,
+)
+
+_META_SUFFIX = ".meta.json"
+
+
+class LocalBlobStore:
+    """Blobs as files under ``root``; a small JSON sidecar keeps the content type."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, key: str) -> Path:
+        if check_blob_key(key).endswith(_META_SUFFIX):
+            raise InvalidBlobKey(f"blob key {key!r} ends with the reserved {_META_SUFFIX!r}")
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root):  # symlinks inside root pointing out
+            raise BlobNotFound(f"blob {key!r} resolves outside the store")
+        return path
+
+    async def put(
+        self, key: str, chunks: AsyncIterator[bytes], *, content_type: str | None = None
+    ) -> BlobInfo:
+        target = self.path_for(key)
+        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+        incoming = await asyncio.to_thread(_Incoming.open_beside, target)
+        size = 0
+        try:
+            async for chunk in chunks:
+                await asyncio.to_thread(incoming.write, chunk)
+                size += len(chunk)
+            await asyncio.to_thread(incoming.commit, target, content_type)
+        except BaseException:
+            await asyncio.to_thread(incoming.discard)
+            raise
+        return BlobInfo(
+            key=key, size_bytes=size, sha256=incoming.digest.hexdigest(), content_type=content_type
+        )
+
+    async def stat(self, key: str) -> BlobInfo | None:
+        path = self.path_for(key)
+        return await asyncio.to_thread(_stat, key, path)
+
+    async def read(
+        self, key: str, blob_range: BlobRange | None = None, *, chunk_size: int = 1 << 20
+    ) -> AsyncIterator[bytes]:
+        path = self.path_for(key)
+        try:
+            handle = await asyncio.to_thread(path.open, "rb")
+        except FileNotFoundError as exc:
+            raise BlobNotFound(f"no blob stored under {key!r}") from exc
+        try:
+            start = blob_range.start if blob_range else 0
+            remaining = blob_range.length if blob_range else -1
+            await asyncio.to_thread(handle.seek, start)
+            while remaining != 0:
+                want = chunk_size if remaining < 0 else min(chunk_size, remaining)
+                chunk = await asyncio.to_thread(handle.read, want)
+                if not chunk:
+                    break
+                remaining -= len(chunk) if remaining > 0 else 0
+                yield chunk
+        finally:
+            await asyncio.to_thread(handle.close)
+
+    async def delete(self, key: str) -> bool:
+        path = self.path_for(key)
+        return await asyncio.to_thread(_delete, path)
+
+    def url_for(self, key: str) -> str | None:
+        return None
+
+
+@dataclass
+class _Incoming:
+    """A temporary file beside the target, hashed as it is written."""
+
+    handle: IO[bytes]
+    path: Path
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+
+    @classmethod
+    def open_beside(cls, target: Path) -> _Incoming:
+        fd, name = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
+        return cls(handle=os.fdopen(fd, "wb"), path=Path(name))
+
+    def write(self, chunk: bytes) -> None:
+        self.handle.write(chunk)
+        self.digest.update(chunk)
+
+    def commit(self, target: Path, content_type: str | None) -> None:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        meta = target.with_name(target.name + _META_SUFFIX)
+        meta.write_text(json.dumps({"content_type": content_type}))
+        os.replace(self.path, target)
+
+    def discard(self) -> None:
+        self.handle.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _stat(key: str, path: Path) -> BlobInfo | None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return None
+    meta = path.with_name(path.name + _META_SUFFIX)
+    content_type = json.loads(meta.read_text()).get("content_type") if meta.exists() else None
+    return BlobInfo(key=key, size_bytes=size, sha256="", content_type=content_type)
+
+
+def _delete(path: Path) -> bool:
+    path.with_name(path.name + _META_SUFFIX).unlink(missing_ok=True)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
