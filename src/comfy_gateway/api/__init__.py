@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): routes per resource, auth, SSE, one error shape."""

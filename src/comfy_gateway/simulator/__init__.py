@@ -1,0 +1,1 @@
+"""A protocol-faithful fake ComfyUI for tests, benchmarks and demos."""
