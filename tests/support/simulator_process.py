@@ -80,7 +80,8 @@ def run_simulator(data_dir: Path, extra_args: Sequence[str] = ()) -> Iterator[Si
     lines: list[str] = []
     found: list[str] = []
     ready = threading.Event()
-    threading.Thread(target=_pump, args=(process.stdout, lines, ready, found), daemon=True).start()
+    pump = threading.Thread(target=_pump, args=(process.stdout, lines, ready, found), daemon=True)
+    pump.start()
     try:
         ready.wait(START_TIMEOUT_S)
         if not found:
@@ -94,3 +95,6 @@ def run_simulator(data_dir: Path, extra_args: Sequence[str] = ()) -> Iterator[Si
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+        pump.join(5)
+        if process.stdout is not None:
+            process.stdout.close()
