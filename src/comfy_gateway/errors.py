@@ -14,7 +14,8 @@ only ever catch ours::
         ├── ComfyRequestRejected     the backend answered a 4xx we did not expect
         ├── PromptValidationError    POST /prompt answered 400 with error + node_errors
         ├── DuplicatePromptId        POST /prompt answered 409: that prompt id exists
-        └── ComfySocketClosed        the WebSocket closed and could not be reopened
+        ├── ComfySocketClosed        the WebSocket closed and could not be reopened
+        └── PromptNotFound           a followed prompt is neither queued nor in history
 
 Each error's message says what happened and what a person can do about it.
 """
@@ -101,3 +102,12 @@ class DuplicatePromptId(ComfyError):
 
 class ComfySocketClosed(ComfyError):
     """The backend's WebSocket closed and could not be reopened within the budget."""
+
+
+class PromptNotFound(ComfyError):
+    """A followed prompt is in neither ``/queue`` nor ``/history`` (deleted, or lost in a
+    backend restart): it will never report an outcome."""
+
+    def __init__(self, message: str, *, prompt_id: str, backend: str | None = None) -> None:
+        super().__init__(message, backend=backend)
+        self.prompt_id = prompt_id
