@@ -36,7 +36,7 @@ async def _drain(stream: asyncio.StreamReader) -> None:
 @asynccontextmanager
 async def running_dev_simulator(data_dir: Path) -> AsyncIterator[str]:
     """Run ``comfy-gateway simulate --port 0`` for the block; yield its base URL."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
