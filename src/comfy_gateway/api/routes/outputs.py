@@ -1,0 +1,147 @@
+"""``GET /v1/jobs/{job_id}/outputs/{index}``: one output file, streamed from the blob store.
+
+Single byte ranges are served (206 with ``Content-Range``; 416 outside the file), the
+ETag is the file's SHA-256 (a strong validator: the bytes of an output never change), and
+an output whose record remains after its blob was swept answers 410 ``output_expired``.
+A store that can hand out its own URLs (presigned) is redirected to instead.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Header, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
+
+from comfy_gateway.api.auth_dependency import Context, Tenant
+from comfy_gateway.api.byte_ranges import (
+    UnsatisfiableRange,
+    content_range,
+    parse_range_header,
+    select_range,
+    unsatisfied_content_range,
+)
+from comfy_gateway.api.errors import ApiError
+from comfy_gateway.api.job_lookup import find_job
+from comfy_gateway.jobs.model import Job, JobOutput
+from comfy_gateway.storage import BlobInfo, BlobRange, BlobStore
+
+router = APIRouter(tags=["outputs"])
+
+
+def output_not_found(job_id: str, index: str) -> ApiError:
+    return ApiError(
+        404, "output_not_found", f"job {job_id} has no output {index[:20]!r}", job_id=job_id
+    )
+
+
+def output_expired(job_id: str, output: JobOutput) -> ApiError:
+    return ApiError(
+        410,
+        "output_expired",
+        f"output {output.index} of job {job_id} was deleted after its retention period",
+        job_id=job_id,
+        index=output.index,
+    )
+
+
+def find_output(job: Job, index: str) -> JobOutput:
+    """The output at a decimal ``index``; anything else (sign, junk, out of range) 404s."""
+    if not index.isdecimal() or len(index) > 9:
+        raise output_not_found(job.job_id, index)
+    for output in job.outputs:
+        if output.index == int(index):
+            return output
+    raise output_not_found(job.job_id, index)
+
+
+def entity_tag(output: JobOutput) -> str:
+    return f'"{output.sha256}"'
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback name and the exact UTF-8 one (RFC 6266)."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    if header is None:
+        return False
+    candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def _file_headers(output: JobOutput, info: BlobInfo) -> dict[str, str]:
+    return {
+        "Accept-Ranges": "bytes",
+        "ETag": entity_tag(output),
+        "Content-Disposition": content_disposition(output.filename),
+        "Cache-Control": "private, max-age=3600",
+        "Content-Type": info.content_type or output.content_type,
+    }
+
+
+def _stream(
+    blobs: BlobStore, output: JobOutput, info: BlobInfo, blob_range: BlobRange | None
+) -> StreamingResponse:
+    headers = _file_headers(output, info)
+    length = blob_range.length if blob_range else info.size_bytes
+    headers["Content-Length"] = str(length)
+    status = 200
+    if blob_range is not None:
+        status = 206
+        headers["Content-Range"] = content_range(blob_range)
+    body = blobs.read(output.storage_key, blob_range)
+    return StreamingResponse(body, status_code=status, headers=headers)
+
+
+def _requested_range(
+    range_header: str | None, if_range: str | None, output: JobOutput, total: int
+) -> BlobRange | None:
+    # If-Range with another validator means "my copy is stale": send the whole file.
+    if if_range is not None and if_range.strip() != entity_tag(output):
+        return None
+    try:
+        return select_range(parse_range_header(range_header), total)
+    except UnsatisfiableRange as exc:
+        raise ApiError(
+            416,
+            "range_not_satisfiable",
+            str(exc),
+            headers={"Content-Range": unsatisfied_content_range(total)},
+            size_bytes=total,
+        ) from exc
+
+
+OUTPUT_PATH = "/v1/jobs/{job_id}/outputs/{index}"
+
+
+@router.head(OUTPUT_PATH, response_class=StreamingResponse, include_in_schema=False)
+@router.get(OUTPUT_PATH, response_class=StreamingResponse)
+async def download_output(
+    *,
+    job_id: str,
+    index: str,
+    tenant: Tenant,
+    context: Context,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    if_range: Annotated[str | None, Header(alias="If-Range")] = None,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+) -> Response:
+    """The output file (or a byte range of it); HEAD gives its headers alone."""
+    job = await find_job(context.store, tenant, job_id)
+    output = find_output(job, index)
+    direct_url = context.blobs.url_for(output.storage_key)
+    if direct_url is not None:
+        return RedirectResponse(direct_url, status_code=307)
+    info = await context.blobs.stat(output.storage_key)
+    if info is None:
+        raise output_expired(job.job_id, output)
+    if etag_matches(if_none_match, entity_tag(output)):
+        return Response(status_code=304, headers={"ETag": entity_tag(output)})
+    blob_range = _requested_range(range_header, if_range, output, info.size_bytes)
+    return _stream(context.blobs, output, info, blob_range)

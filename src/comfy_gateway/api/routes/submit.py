@@ -1,0 +1,135 @@
+"""``POST /v1/jobs``: submit a workflow as JSON or multipart, optionally waiting for it.
+
+The route is the I/O shell: it reads the body under its cap, validates it into a
+`SubmitRequest` and hands it to the submit use-case; domain and store errors reach the
+client through the app's error handlers. The body is read by hand rather than declared as
+a FastAPI body parameter, because the cap must apply before anything is parsed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from comfy_gateway.api.auth_dependency import Context, Tenant
+from comfy_gateway.api.context import ApiContext
+from comfy_gateway.api.intake.body import BodyKind, body_kind, read_json_body
+from comfy_gateway.api.intake.idempotency import check_idempotency_key
+from comfy_gateway.api.intake.multipart import MultipartLimits, open_multipart
+from comfy_gateway.api.intake.submission import Submission, SubmitOutcome, submit_job
+from comfy_gateway.api.job_body import job_body
+from comfy_gateway.api.submit_models import SubmitRequest
+from comfy_gateway.api.wait import job_location, wait_budget, wait_timeout, wait_until_terminal
+from comfy_gateway.config import GatewaySettings
+
+router = APIRouter(tags=["jobs"])
+
+_REQUEST_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "JSON: {workflow, params, inputs, media, priority, timeout_s, webhook_url, wait, "
+            "wait_timeout_s}. Multipart: a 'request' part holding that JSON (or a 'workflow' "
+            "part holding just the graph) and one file part per media item, named by its "
+            "filename."
+        ),
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "multipart/form-data": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+def parse_submit_request(raw: Any) -> SubmitRequest:
+    """Schema errors become FastAPI's 422, which the app answers in our error shape."""
+    try:
+        return SubmitRequest.model_validate(raw)
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors) from exc
+
+
+def multipart_limits(settings: GatewaySettings) -> MultipartLimits:
+    return MultipartLimits(
+        body_bytes=settings.max_body_bytes,
+        json_bytes=settings.max_json_body_bytes,
+        media_items=settings.max_media_items,
+        media_bytes=settings.max_media_bytes,
+    )
+
+
+@router.post(
+    "/v1/jobs",
+    status_code=202,
+    summary="Submit a job",
+    openapi_extra=_REQUEST_BODY_DOC,
+    responses={
+        200: {"description": "wait: the finished job; or an Idempotency-Key replay"},
+        413: {"description": "body or media item over its size limit"},
+        415: {"description": "neither application/json nor multipart/form-data"},
+        429: {"description": "queue full; retry after Retry-After seconds"},
+        504: {"description": "wait budget ran out; error.job_id names the job"},
+    },
+)
+async def submit(request: Request, tenant: Tenant, context: Context) -> JSONResponse:
+    key = check_idempotency_key(request.headers.get("idempotency-key"))
+    parsed, outcome = await _submit_body(request, context, tenant, key)
+    if parsed.wait:
+        return await _answer_after_wait(request, context, tenant, parsed, outcome)
+    return _job_answer(outcome, status_code=202 if outcome.created else 200)
+
+
+async def _submit_body(
+    request: Request, context: ApiContext, tenant: str, key: str | None
+) -> tuple[SubmitRequest, SubmitOutcome]:
+    settings = context.settings
+    if body_kind(request.headers.get("content-type")) is BodyKind.JSON:
+        parsed = parse_submit_request(await read_json_body(request, settings.max_json_body_bytes))
+        submission = Submission(tenant_id=tenant, request=parsed, idempotency_key=key)
+        return parsed, await submit_job(context, submission)
+    async with open_multipart(request, multipart_limits(settings)) as form:
+        parsed = parse_submit_request(form.request)
+        submission = Submission(
+            tenant_id=tenant, request=parsed, files=form.files, idempotency_key=key
+        )
+        return parsed, await submit_job(context, submission)
+
+
+async def _until_disconnected(request: Request) -> None:
+    # The body is read by now, so the next ASGI message can only be the disconnect.
+    while (await request.receive())["type"] != "http.disconnect":
+        continue
+
+
+async def _answer_after_wait(
+    request: Request,
+    context: ApiContext,
+    tenant: str,
+    parsed: SubmitRequest,
+    outcome: SubmitOutcome,
+) -> JSONResponse:
+    budget = wait_budget(parsed.wait_timeout_s, context.settings)
+    job_id = outcome.job.job_id
+    finished = await wait_until_terminal(
+        context.events,
+        context.store,
+        tenant,
+        job_id,
+        budget,
+        client_gone=lambda: _until_disconnected(request),
+    )
+    if finished is None:
+        raise wait_timeout(job_id, budget)
+    return _job_answer(SubmitOutcome(job=finished, created=outcome.created), status_code=200)
+
+
+def _job_answer(outcome: SubmitOutcome, *, status_code: int) -> JSONResponse:
+    headers = {"Location": job_location(outcome.job.job_id)}
+    if not outcome.created:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(job_body(outcome.job), status_code=status_code, headers=headers)

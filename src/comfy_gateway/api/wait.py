@@ -1,0 +1,88 @@
+"""``wait``: hold a submit's answer until its job ends or the time budget runs out.
+
+Built on `JobEvents`: the watch is opened *before* the job is read, so a change committed
+between the read and the first wait is still seen. Waiting never touches the job: a
+client that gives up (or disconnects) leaves it running. A disconnect ends the wait at
+once, so gone clients do not hold watches for the whole budget.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+import anyio
+
+from comfy_gateway.api.errors import ApiError
+from comfy_gateway.config import GatewaySettings
+from comfy_gateway.events import JobEvents
+from comfy_gateway.jobs.model import Job
+from comfy_gateway.store.interface import JobStore
+
+
+def wait_budget(requested_s: float | None, settings: GatewaySettings) -> float:
+    """The seconds to wait: as asked, clamped to the configured maximum (its default)."""
+    if requested_s is None:
+        return settings.max_wait_s
+    return max(0.0, min(requested_s, settings.max_wait_s))
+
+
+#: Returns once the client has gone away (never, if it stays).
+ClientGone = Callable[[], Awaitable[None]]
+
+
+async def wait_until_terminal(
+    events: JobEvents,
+    store: JobStore,
+    tenant_id: str,
+    job_id: str,
+    budget_s: float,
+    *,
+    client_gone: ClientGone | None = None,
+) -> Job | None:
+    """The job once it is terminal; None when ``budget_s`` ran out or the client left."""
+    if client_gone is None:
+        return await _wait(events, store, tenant_id, job_id, budget_s)
+    finished: Job | None = None
+    async with anyio.create_task_group() as group:
+
+        async def stop_when_gone() -> None:
+            await client_gone()
+            group.cancel_scope.cancel()
+
+        group.start_soon(stop_when_gone)
+        finished = await _wait(events, store, tenant_id, job_id, budget_s)
+        group.cancel_scope.cancel()
+    return finished
+
+
+async def _wait(
+    events: JobEvents, store: JobStore, tenant_id: str, job_id: str, budget_s: float
+) -> Job | None:
+    deadline = time.monotonic() + budget_s
+    async with events.watch(tenant_id, job_id) as watch:
+        job = await store.get_job(tenant_id, job_id)
+        while not job.is_terminal:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            changed = await watch.next_change(job.version, remaining)
+            if changed is not None:
+                job = changed
+        return job
+
+
+def job_location(job_id: str) -> str:
+    return f"/v1/jobs/{job_id}"
+
+
+def wait_timeout(job_id: str, budget_s: float) -> ApiError:
+    """504 carrying the job id (and Location), so the client can poll or stream it."""
+    return ApiError(
+        504,
+        "wait_timeout",
+        f"job {job_id} did not finish within {budget_s:g} s; it goes on running: "
+        f"follow it at {job_location(job_id)}",
+        headers={"Location": job_location(job_id)},
+        job_id=job_id,
+    )
