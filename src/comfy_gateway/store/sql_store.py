@@ -69,12 +69,15 @@ class SqlJobStore:
         # SQLite's busy handler (which sleeps and retries) keeps one process fast.
         self._write_lock = asyncio.Lock() if serialize_writes else None
         self._idempotency_ttl = timedelta(seconds=idempotency_ttl_s)
+        self._closed = False
 
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
 
     async def close(self) -> None:
+        """Close every connection; later calls raise `StoreError` instead of reconnecting."""
+        self._closed = True
         await self._engine.dispose()
 
     async def __aenter__(self) -> Self:
@@ -90,6 +93,8 @@ class SqlJobStore:
 
     @contextlib.asynccontextmanager
     async def _transaction(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
+        if self._closed:
+            raise StoreError("the job store is closed")
         guard = self._write_lock if write and self._write_lock else contextlib.nullcontext()
         async with guard:
             try:

@@ -18,6 +18,7 @@ from comfy_gateway.jobs import (
     JobStatus,
     MediaRef,
     QueueFull,
+    StoreError,
 )
 from comfy_gateway.store import JobStore, ManualClock, QueueLimits
 from integration.store.job_builders import (
@@ -293,3 +294,9 @@ async def test_duplicate_submits_through_two_store_instances_make_one_job(
 
     assert sum(created for _, created in results) == 1
     assert len({job.job_id for job, _ in results}) == 1
+
+
+async def test_a_closed_store_refuses_calls_instead_of_reconnecting(store: JobStore) -> None:
+    await store.close()
+    with pytest.raises(StoreError, match="closed"):
+        await store.get_job("acme", "0193a1b2-0000-7000-8000-000000000000")
