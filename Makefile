@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/comfy-gateway serve --host $(HOST) --port $(PORT)
+	$(BIN)/comfy-gateway serve --dev-simulator --host $(HOST) --port $(PORT)
 
 simulate: $(STAMP)
 	$(BIN)/comfy-gateway simulate --port 8188

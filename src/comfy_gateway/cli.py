@@ -85,6 +85,12 @@ def simulate(  # noqa: PLR0917 - one parameter per CLI flag is how typer works
     run_simulator(settings)
 
 
+from comfy_gateway.cli_serve import serve, worker  # noqa: E402 - registered below
+
+app.command()(serve)
+app.command()(worker)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

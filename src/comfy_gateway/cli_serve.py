@@ -1,0 +1,93 @@
+"""The `serve` and `worker` commands. Every flag is also a `COMFY_GATEWAY_*` variable
+(read by `GatewaySettings`); a flag given on the command line wins."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from comfy_gateway.config import GatewaySettings
+from comfy_gateway.errors import ConfigError
+
+HostOption = Annotated[str | None, typer.Option(help="Listen address [COMFY_GATEWAY_HOST].")]
+PortOption = Annotated[int | None, typer.Option(help="Listen port, 0 = free [COMFY_GATEWAY_PORT].")]
+DataDirOption = Annotated[
+    Path | None, typer.Option(help="SQLite and stored files [COMFY_GATEWAY_DATA_DIR].")
+]
+ComfyUrlOption = Annotated[
+    list[str] | None,
+    typer.Option("--comfy-url", help="ComfyUI base URL, repeatable [COMFY_GATEWAY_COMFY_URLS]."),
+]
+KeysFileOption = Annotated[
+    Path | None, typer.Option(help="tenant:sha256 lines [COMFY_GATEWAY_API_KEYS_FILE].")
+]
+
+
+def build_settings(**overrides: Any) -> GatewaySettings:
+    """Settings from the environment, with the flags that were given on top."""
+    given = {name: value for name, value in overrides.items() if value not in (None, [])}
+    try:
+        return GatewaySettings(**given)
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def _run(main: Any) -> None:
+    from comfy_gateway.serving import configure_logging
+
+    configure_logging()
+    try:
+        asyncio.run(main)
+    except ConfigError as exc:
+        typer.echo(f"comfy-gateway: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def serve(  # noqa: PLR0917 - one parameter per flag is how typer works
+    host: HostOption = None,
+    port: PortOption = None,
+    data_dir: DataDirOption = None,
+    comfy_url: ComfyUrlOption = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="API only [COMFY_GATEWAY_NO_WORKER].")
+    ] = False,
+    api_keys_file: KeysFileOption = None,
+    require_api_key: Annotated[
+        bool, typer.Option("--require-api-key", help="[COMFY_GATEWAY_REQUIRE_API_KEY]")
+    ] = False,
+    dev_simulator: Annotated[
+        bool,
+        typer.Option(
+            "--dev-simulator",
+            help="With no --comfy-url, start the ComfyUI simulator and use it (make run).",
+        ),
+    ] = False,
+) -> None:
+    """Run the API and (unless --no-worker) the worker in one process."""
+    from comfy_gateway.serving import serve as serve_async
+
+    settings = build_settings(
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        comfy_urls=comfy_url,
+        no_worker=no_worker or None,
+        api_keys_file=api_keys_file,
+        require_api_key=require_api_key or None,
+    )
+    _run(serve_async(settings, dev_simulator=dev_simulator))
+
+
+def worker(
+    data_dir: DataDirOption = None,
+    comfy_url: ComfyUrlOption = None,
+) -> None:
+    """Run only the worker, on the same data folder as an API started with --no-worker."""
+    from comfy_gateway.serving import run_worker
+
+    settings = build_settings(data_dir=data_dir, comfy_urls=comfy_url)
+    _run(run_worker(settings))

@@ -1,0 +1,162 @@
+"""Run the gateway: `serve` (API + worker in one event loop) and `worker` (worker only)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Generator
+from contextlib import AsyncExitStack, asynccontextmanager
+from types import FrameType
+
+import uvicorn
+from fastapi import FastAPI
+
+from comfy_gateway.api.app import create_app
+from comfy_gateway.api.backend_probe import ComfyBackendProbe
+from comfy_gateway.api.context import ApiContext, BackendHealth
+from comfy_gateway.api.routes.events import close_event_streams
+from comfy_gateway.config import GatewaySettings
+from comfy_gateway.dev_simulator import running_dev_simulator
+from comfy_gateway.runtime import Services, describe_auth, open_services
+from comfy_gateway.worker import BackendPool, Worker, WorkerOptions
+
+log = logging.getLogger("comfy_gateway")
+READY_PREFIX = "GATEWAY READY"
+
+
+class _GatewayServer(uvicorn.Server):
+    """uvicorn, but SIGINT/SIGTERM also end SSE streams and the process exits cleanly."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self._app = app
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        handled = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        close_event_streams(self._app)
+        super().handle_exit(sig, frame)
+
+
+@asynccontextmanager
+async def backend_urls(
+    settings: GatewaySettings, *, dev_simulator: bool
+) -> AsyncIterator[list[str]]:
+    """The configured ComfyUI URLs, or a dev simulator's when none is configured."""
+    if settings.comfy_urls or not dev_simulator:
+        if not settings.comfy_urls:
+            log.warning("no ComfyUI configured (--comfy-url): jobs will wait for a backend")
+        yield list(settings.comfy_urls)
+        return
+    async with running_dev_simulator(settings.data_dir / "simulator") as url:
+        log.warning(
+            "no ComfyUI configured: using the SIMULATOR at %s (simulated models, not a GPU)", url
+        )
+        yield [url]
+
+
+def _api_context(services: Services, health: BackendHealth) -> ApiContext:
+    return ApiContext(
+        settings=services.settings,
+        store=services.store,
+        blobs=services.blobs,
+        events=services.events,
+        keys=services.keys,
+        fetcher=services.fetcher,
+        health=health,
+    )
+
+
+def _announce_when_started(server: uvicorn.Server) -> asyncio.Task[None]:
+    async def announce() -> None:
+        while not server.started:  # noqa: ASYNC110 - uvicorn has no "started" event
+            await asyncio.sleep(0.02)
+        for listener in server.servers:
+            for sock in listener.sockets:
+                host, port = sock.getsockname()[:2]
+                print(f"{READY_PREFIX} http://{host}:{port}", flush=True)
+                return
+
+    return asyncio.create_task(announce())
+
+
+async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> None:
+    """API (and, unless ``no_worker``, the worker) until SIGINT/SIGTERM."""
+    async with AsyncExitStack() as stack:
+        urls = await stack.enter_async_context(backend_urls(settings, dev_simulator=dev_simulator))
+        services = await open_services(settings, worker_in_process=not settings.no_worker)
+        stack.push_async_callback(services.store.close)
+        log.info("%s", describe_auth(services.keys))
+        stop = asyncio.Event()
+        worker_task: asyncio.Task[None] | None = None
+        health: BackendHealth
+        if settings.no_worker:
+            health = ComfyBackendProbe(urls)
+        else:
+            pool = BackendPool(urls)
+            health = pool
+            worker = Worker(
+                WorkerOptions.from_settings(settings),
+                store=services.store,
+                blobs=services.blobs,
+                events=services.events,
+                backends=pool,
+            )
+            worker_task = asyncio.create_task(worker.run(stop))
+        app = create_app(_api_context(services, health))
+        config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level="info", lifespan="off"
+        )
+        server = _GatewayServer(config, app)
+        announcer = _announce_when_started(server)
+        try:
+            await server.serve()
+        finally:
+            announcer.cancel()
+            stop.set()
+            if worker_task is not None:
+                await worker_task
+
+
+async def run_worker(settings: GatewaySettings) -> None:
+    """The worker alone (the API runs elsewhere on the same store) until SIGINT/SIGTERM."""
+    if not settings.comfy_urls:
+        log.warning("no ComfyUI configured (--comfy-url): the worker will wait for a backend")
+    services = await open_services(settings, worker_in_process=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    worker = Worker(
+        WorkerOptions.from_settings(settings),
+        store=services.store,
+        blobs=services.blobs,
+        events=services.events,
+        backends=BackendPool(settings.comfy_urls),
+    )
+    print(f"{READY_PREFIX} worker", flush=True)
+    try:
+        await worker.run(stop)
+    finally:
+        await services.store.close()
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # one line per ComfyUI request would drown everything else
+    logging.getLogger("httpx").setLevel(logging.WARNING)
