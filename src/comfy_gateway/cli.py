@@ -86,9 +86,11 @@ def simulate(  # noqa: PLR0917 - one parameter per CLI flag is how typer works
 
 
 from comfy_gateway.cli_serve import serve, worker  # noqa: E402 - registered below
+from comfy_gateway.cli_submit import submit  # noqa: E402
 
 app.command()(serve)
 app.command()(worker)
+app.command()(submit)
 
 
 def main() -> None:
