@@ -1,0 +1,83 @@
+"""A claimed job and every store write the worker makes on it, each followed by a publish.
+
+Every write carries the claim's fencing token; :class:`LeaseLost` from the store means
+another worker owns the job now and this one must let go without another write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from comfy_gateway.events import JobEvents
+from comfy_gateway.jobs.model import Attempt, Claim, Job, JobError, JobOutput
+from comfy_gateway.jobs.status import JobStatus
+from comfy_gateway.store.interface import JobStore
+
+
+class HeldJob:
+    """The worker's handle on one claimed job; ``job`` is the latest snapshot seen."""
+
+    def __init__(self, claim: Claim, *, store: JobStore, events: JobEvents) -> None:
+        self.job = claim.job
+        self._workflow = claim.job.workflow
+        self.token = claim.fencing_token
+        self._store = store
+        self.events = events
+        self.finished = False  # set once the terminal write or the release went through
+
+    @property
+    def job_id(self) -> str:
+        return self.job.job_id
+
+    @property
+    def workflow(self) -> dict[str, Any]:
+        if self._workflow is None:
+            raise ValueError(f"job {self.job_id} was claimed without its workflow")
+        return self._workflow
+
+    async def heartbeat(self, lease_s: float) -> Job:
+        # A lease extension is invisible to clients: no publish.
+        self.job = await self._store.heartbeat(self.job_id, self.token, lease_s)
+        return self.job
+
+    async def record_attempt_start(self, backend: str, prompt_id: str, client_id: str) -> Attempt:
+        return await self._store.record_attempt_start(
+            self.job_id, self.token, backend, prompt_id, client_id
+        )
+
+    async def record_prompt_id(self, prompt_id: str) -> None:
+        self.job = await self._store.record_prompt_id(self.job_id, self.token, prompt_id)
+
+    async def mark_running(self, started_at: datetime | None = None) -> Job:
+        await self._publish(await self._store.mark_running(self.job_id, self.token, started_at))
+        return self.job
+
+    async def update_progress(self, progress: float, details: dict[str, Any]) -> None:
+        await self._publish(
+            await self._store.update_progress(self.job_id, self.token, progress, details)
+        )
+
+    async def finish(
+        self,
+        status: JobStatus,
+        *,
+        outputs: Sequence[JobOutput] = (),
+        error: JobError | None = None,
+        timings: dict[str, int] | None = None,
+    ) -> None:
+        job = await self._store.finish_job(
+            self.job_id, self.token, status, outputs=outputs, error=error, timings=timings
+        )
+        self.finished = True
+        await self._publish(job)
+
+    async def release(self, *, count_attempt: bool) -> None:
+        job = await self._store.release_job(self.job_id, self.token, count_attempt)
+        self.finished = True
+        await self._publish(job)
+
+    async def _publish(self, job: Job) -> None:
+        self.job = job
+        await self.events.publish(job)

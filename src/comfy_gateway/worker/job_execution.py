@@ -1,0 +1,383 @@
+"""Running one claimed job on one backend, from media upload to its terminal write.
+
+upload media → record the attempt → ``POST /prompt`` (prompt id = job id) → follow the
+prompt on the backend's one socket (``execution_start`` makes the job running, progress
+is stored as it moves) → store every output → finish the job → delete the prompt from
+ComfyUI's history. A job whose prompt is already on the backend (a takeover, or a job
+released on shutdown) is re-attached instead of submitted twice.
+
+Cancels and the job's timeout stop the prompt from a side task (delete while pending,
+targeted interrupt once running); the main flow then sees how the prompt ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from enum import IntEnum
+
+from comfy_gateway.comfy import (
+    BackendConnection,
+    Event,
+    Executing,
+    ExecutionStart,
+    PromptFeed,
+    PromptResult,
+)
+from comfy_gateway.comfy.prompt_outcome import PromptTracker
+from comfy_gateway.errors import (
+    ComfyError,
+    ComfyServerError,
+    ComfySocketClosed,
+    ComfyTimeout,
+    ComfyUnavailable,
+    DuplicatePromptId,
+    PromptNotFound,
+    PromptValidationError,
+)
+from comfy_gateway.jobs.errors import LeaseLost, StoreError
+from comfy_gateway.jobs.status import JobStatus
+from comfy_gateway.storage import BlobStore
+from comfy_gateway.storage.blobs import BlobStoreError
+from comfy_gateway.worker.backend_pool import Backend
+from comfy_gateway.worker.cancellation import stop_prompt, watch_for_cancel
+from comfy_gateway.worker.held_job import HeldJob
+from comfy_gateway.worker.job_outcome import (
+    CANCELLED,
+    StopReason,
+    Verdict,
+    job_error,
+    verdict_for,
+    workflow_invalid,
+)
+from comfy_gateway.worker.media_upload import upload_media
+from comfy_gateway.worker.options import WorkerOptions
+from comfy_gateway.worker.output_collection import collect_outputs
+from comfy_gateway.worker.progress_reporting import ProgressReporter, start_tracker
+from comfy_gateway.worker.prompt_lookup import prompt_is_on_backend, result_from_backend_history
+from comfy_gateway.worker.side_tasks import SideTasks
+from comfy_gateway.worker.timings import PhaseTimer, queue_wait_ms
+
+logger = logging.getLogger(__name__)
+#: Errors that say "the backend is not there right now": the job goes back to the queue.
+BACKEND_OUTAGES = (ComfyUnavailable, ComfyTimeout, ComfySocketClosed, ComfyServerError)
+BackendFailureHandler = Callable[[Backend, ComfyError], Awaitable[None]]
+
+
+class Phase(IntEnum):
+    CLAIMED = 0
+    SUBMITTING = 1
+    PENDING = 2  # our prompt is in ComfyUI's queue
+    STARTED = 3
+    ENDED = 4  # the prompt left ComfyUI: collecting outputs
+
+
+class JobExecution:
+    """One claimed job on one backend; ``run`` once, in its own task."""
+
+    def __init__(
+        self,
+        held: HeldJob,
+        backend: Backend,
+        *,
+        blobs: BlobStore,
+        options: WorkerOptions,
+        on_backend_failure: BackendFailureHandler,
+        on_prompt_left: Callable[[], None],
+    ) -> None:
+        self.held = held
+        self.backend = backend
+        self.phase = Phase.CLAIMED
+        self.stop_reason: StopReason | None = None
+        self.prompt_id = held.job_id
+        self.timer = PhaseTimer()
+        self._blobs = blobs
+        self._options = options
+        self._on_backend_failure = on_backend_failure
+        self._on_prompt_left: Callable[[], None] | None = on_prompt_left
+        self._connection: BackendConnection | None = None
+        self._feed: PromptFeed | None = None
+        self._reporter: ProgressReporter | None = None
+        self._side_tasks = SideTasks()
+        self._shutting_down = False
+
+    # -- called from outside (heartbeats, cancel watch, shutdown) ------------------------
+
+    def request_cancel(self) -> None:
+        """Stop the job as soon as possible; it ends ``cancelled`` (or finishes first)."""
+        if self.stop_reason is not None or self.phase >= Phase.ENDED:
+            return
+        self.stop_reason = StopReason.CANCEL
+        if self.phase >= Phase.PENDING:
+            self._side_tasks.spawn(self._stop_prompt())
+
+    def prepare_shutdown(self) -> None:
+        """The task is about to be cancelled for a shutdown: release the job then."""
+        self._shutting_down = True
+
+    # -- the flow ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            self._side_tasks.spawn(self._watch_for_cancel())
+            await self._run()
+        except LeaseLost as exc:
+            logger.warning("job %s: dropped, the lease moved on (%s)", self.held.job_id, exc)
+        except asyncio.CancelledError:
+            if self._shutting_down:
+                await self._release_on_shutdown()
+            raise
+        except Exception:  # a bug must not leave the job held until its lease runs out
+            logger.exception("job %s: the worker failed running it", self.held.job_id)
+            await self._release_after_crash()
+        finally:
+            await self._side_tasks.cancel_all()
+            self._prompt_left()
+
+    async def _run(self) -> None:
+        if self.held.job.cancel_requested:
+            self.stop_reason = StopReason.CANCEL
+        try:
+            result = await self._obtain_result()
+        except PromptValidationError as exc:
+            await self.held.finish(JobStatus.FAILED, error=workflow_invalid(exc))
+        except PromptNotFound:
+            await self._prompt_vanished()
+        except BACKEND_OUTAGES as exc:
+            await self._backend_failed(exc)
+        except ComfyError as exc:
+            message = f"the ComfyUI backend {self.backend.url} refused the job: {exc}"
+            await self.held.finish(JobStatus.FAILED, error=job_error("backend_error", message))
+        except BlobStoreError as exc:
+            message = f"an input media file could not be read from storage: {exc}"
+            await self.held.finish(JobStatus.FAILED, error=job_error("media_unavailable", message))
+        else:
+            await self._conclude(result)
+
+    async def _obtain_result(self) -> PromptResult | None:
+        """The prompt's result; None when the job was cancelled before it was queued."""
+        self._connection = connection = self.backend.require_connection()
+        output_classes = await self.backend.output_node_classes()
+        self._reporter = ProgressReporter(
+            start_tracker(self.held.workflow, output_classes),
+            self.held.update_progress,
+            persist_interval_s=self._options.progress_persist_interval_s,
+        )
+        if self._can_reattach() and await prompt_is_on_backend(self.backend.http, self.prompt_id):
+            await self.held.record_attempt_start(
+                self.backend.url, self.prompt_id, connection.client_id
+            )
+            return await self._follow(connection.follow(self.prompt_id, check_backend=True))
+        self.prompt_id = self.held.job_id
+        return await self._submit(connection)
+
+    def _can_reattach(self) -> bool:
+        job = self.held.job
+        if job.prompt_id is None or job.backend != self.backend.url:
+            return False
+        self.prompt_id = job.prompt_id
+        return True
+
+    async def _submit(self, connection: BackendConnection) -> PromptResult | None:
+        if self._cancelling():
+            return None
+        self.timer.mark("upload_start")
+        await upload_media(self.backend.http, self._blobs, self.held.job.media)
+        self.timer.mark("upload_end")
+        if self._cancelling():
+            return None
+        attempt = await self.held.record_attempt_start(
+            self.backend.url, self.prompt_id, connection.client_id
+        )
+        self.phase = Phase.SUBMITTING
+        feed = connection.follow(self.prompt_id, check_backend=False)
+        try:
+            queued = await self.backend.http.queue_prompt(
+                self.held.workflow,
+                client_id=connection.client_id,
+                prompt_id=self.prompt_id,
+                extra_data={
+                    "comfy_gateway": {"job_id": self.held.job_id, "attempt": attempt.number}
+                },
+            )
+        except DuplicatePromptId:
+            # Newer ComfyUI: the prompt is already there (an earlier try of ours): follow it.
+            feed.close()
+            return await self._follow(connection.follow(self.prompt_id, check_backend=True))
+        except BaseException:
+            feed.close()
+            raise
+        return await self._follow(await self._feed_after_submit(connection, feed, queued.prompt_id))
+
+    async def _feed_after_submit(
+        self, connection: BackendConnection, feed: PromptFeed, answered_id: str
+    ) -> PromptFeed:
+        feed.submitted = True
+        if answered_id == self.prompt_id:
+            if feed.had_gap:  # the socket dropped while we submitted: resync skipped us
+                await connection.resync(feed)
+            return feed
+        feed.close()
+        self.prompt_id = answered_id
+        await self.held.record_prompt_id(answered_id)
+        return connection.follow(answered_id, check_backend=True)
+
+    async def _follow(self, feed: PromptFeed) -> PromptResult:
+        self._feed = feed
+        self.phase = max(self.phase, Phase.PENDING)
+        if self._cancelling():
+            self._side_tasks.spawn(self._stop_prompt())
+        tracker = PromptTracker(feed.prompt_id)
+        async with feed:
+            async for event in feed:
+                tracker.apply(event)
+                await self._on_event(event)
+        self._prompt_left()
+        return tracker.result or await result_from_backend_history(
+            self.backend.http, feed.prompt_id
+        )
+
+    async def _on_event(self, event: Event) -> None:
+        if isinstance(event, ExecutionStart) or (
+            isinstance(event, Executing) and event.node is not None
+        ):
+            await self._started()
+        if isinstance(event, Executing) and event.is_end_marker:
+            self.timer.mark("execution_end")
+            self.phase = Phase.ENDED
+        elif self._reporter is not None:
+            await self._reporter.apply(event)
+
+    async def _started(self) -> None:
+        if self.phase >= Phase.STARTED:
+            return
+        self.phase = Phase.STARTED
+        self.timer.mark("execution_start")
+        job = await self.held.mark_running()
+        self.timer.queue_wait = queue_wait_ms(job.created_at, job.started_at)
+        self._side_tasks.spawn(self._timeout_watchdog(job.timeout_s))
+
+    # -- endings -----------------------------------------------------------------------
+
+    async def _conclude(self, result: PromptResult | None) -> None:
+        if result is None:
+            await self.held.finish(JobStatus.CANCELLED, timings=self.timer.as_dict())
+            return
+        verdict = verdict_for(result, self.stop_reason, timeout_s=self.held.job.timeout_s)
+        self.timer.mark("collect_start")
+        collected = await collect_outputs(
+            self.backend.http,
+            self._blobs,
+            tenant_id=self.held.job.tenant_id,
+            job_id=self.held.job_id,
+            executed=result.outputs,
+        )
+        self.timer.mark("collect_end")
+        if collected.missing and verdict.status is JobStatus.COMPLETED:
+            message = "outputs could not be stored: " + "; ".join(collected.missing)
+            verdict = Verdict(
+                status=JobStatus.FAILED, error=job_error("output_unavailable", message)
+            )
+        if verdict.status is JobStatus.COMPLETED and self.held.job.status is JobStatus.QUEUED:
+            await self.held.mark_running()  # the start event was missed: completed needs it
+        await self.held.finish(
+            verdict.status,
+            outputs=collected.outputs,
+            error=verdict.error,
+            timings=self.timer.as_dict(),
+        )
+        await self._forget_prompt(result.prompt_id)
+
+    async def _forget_prompt(self, prompt_id: str) -> None:
+        try:
+            await self.backend.http.delete_history([prompt_id])
+        except ComfyError as exc:  # the job is done; a leftover history entry is harmless
+            logger.info(
+                "job %s: could not delete prompt %s from history: %s",
+                self.held.job_id,
+                prompt_id,
+                exc,
+            )
+
+    async def _prompt_vanished(self) -> None:
+        if self._cancelling():
+            await self.held.finish(CANCELLED.status, timings=self.timer.as_dict())
+            return
+        logger.warning(
+            "job %s: prompt %s vanished from the backend; requeued",
+            self.held.job_id,
+            self.prompt_id,
+        )
+        await self.held.release(count_attempt=self.phase >= Phase.STARTED)
+
+    async def _backend_failed(self, error: ComfyError) -> None:
+        logger.warning("job %s: backend %s failed: %s", self.held.job_id, self.backend.url, error)
+        self._prompt_left()
+        await self._on_backend_failure(self.backend, error)
+        if self._cancelling():
+            await self.held.finish(CANCELLED.status, timings=self.timer.as_dict())
+            return
+        await self.held.release(count_attempt=self.phase >= Phase.STARTED)
+
+    async def _release_on_shutdown(self) -> None:
+        if Phase.SUBMITTING <= self.phase < Phase.STARTED:
+            with contextlib.suppress(ComfyError):
+                await self.backend.http.delete_from_queue([self.prompt_id])
+        try:
+            await self.held.release(count_attempt=False)
+        except (LeaseLost, StoreError) as exc:
+            logger.warning("job %s: not released on shutdown: %s", self.held.job_id, exc)
+
+    async def _release_after_crash(self) -> None:
+        if self.held.finished:
+            return
+        try:
+            await self.held.release(count_attempt=self.phase >= Phase.STARTED)
+        except Exception:
+            logger.exception(
+                "job %s: could not be released; its lease will run out", self.held.job_id
+            )
+
+    # -- side tasks --------------------------------------------------------------------
+
+    async def _stop_prompt(self) -> None:
+        feed, connection = self._feed, self._connection
+        if feed is None or connection is None:
+            return
+        try:
+            await stop_prompt(
+                self.backend.http, feed.prompt_id, started=self.phase >= Phase.STARTED
+            )
+            if self.phase < Phase.STARTED:
+                await connection.resync(feed)  # a deleted prompt sends nothing: look for it
+        except ComfyError as exc:
+            logger.warning(
+                "job %s: stopping prompt %s failed: %s", self.held.job_id, feed.prompt_id, exc
+            )
+
+    async def _timeout_watchdog(self, timeout_s: float) -> None:
+        await asyncio.sleep(timeout_s)
+        if self.stop_reason is None and self.phase < Phase.ENDED:
+            self.stop_reason = StopReason.TIMEOUT
+            await self._stop_prompt()
+
+    async def _watch_for_cancel(self) -> None:
+        job = self.held.job
+        await watch_for_cancel(
+            self.held.events,
+            tenant_id=job.tenant_id,
+            job_id=job.job_id,
+            after_version=job.version,
+            on_cancel=self.request_cancel,
+        )
+
+    def _cancelling(self) -> bool:
+        # A method, not an inline test: a cancel may arrive during any await.
+        return self.stop_reason is StopReason.CANCEL
+
+    def _prompt_left(self) -> None:
+        callback, self._on_prompt_left = self._on_prompt_left, None
+        if callback is not None:
+            callback()

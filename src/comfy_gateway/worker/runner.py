@@ -1,0 +1,149 @@
+"""The worker: claims jobs while a backend has room, runs each in its own task, keeps
+their leases alive, and lets go of them cleanly on shutdown.
+
+Each backend holds at most ``prompts_per_backend`` of our prompts (one running, one
+waiting behind it), so the next prompt is already queued with its media uploaded when
+the running one ends. A slot frees as soon as a prompt leaves ComfyUI, before its outputs
+are collected. Claims are polled (cheap) because the API may live in another process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from comfy_gateway.events import JobEvents
+from comfy_gateway.jobs.errors import StoreError
+from comfy_gateway.jobs.model import Claim, Job
+from comfy_gateway.storage import BlobStore
+from comfy_gateway.store.interface import JobStore
+from comfy_gateway.worker.backend_pool import Backend, BackendPool
+from comfy_gateway.worker.heartbeats import beat_all
+from comfy_gateway.worker.held_job import HeldJob
+from comfy_gateway.worker.job_execution import JobExecution, Phase
+from comfy_gateway.worker.options import WorkerOptions
+
+logger = logging.getLogger(__name__)
+
+
+class Worker:
+    """Runs queued jobs on the pool's ComfyUI backends until ``run``'s stop event is set."""
+
+    def __init__(
+        self,
+        options: WorkerOptions,
+        *,
+        store: JobStore,
+        blobs: BlobStore,
+        events: JobEvents,
+        backends: BackendPool,
+    ) -> None:
+        self.options = options
+        self.store = store
+        self.blobs = blobs
+        self.events = events
+        self.backends = backends
+        self.executions: dict[str, tuple[JobExecution, asyncio.Task[None]]] = {}
+        self._wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Claim and run jobs until ``stop`` is set, then drain and release."""
+        halt = asyncio.Event()  # stops the helpers only after the jobs were let go
+        await self.backends.start()
+        helpers = [
+            asyncio.create_task(self.backends.maintain(halt)),
+            asyncio.create_task(self._heartbeats(halt)),
+            asyncio.create_task(self._wake_on(stop)),
+        ]
+        try:
+            await self._claim_until(stop)
+            await self._shutdown()
+        finally:
+            halt.set()
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            await self.backends.aclose()
+
+    # -- claiming ----------------------------------------------------------------------
+
+    async def _claim_until(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if await self._claim_once():
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.options.claim_poll_interval_s)
+            self._wake.clear()
+
+    async def _claim_once(self) -> bool:
+        free = self.backends.with_free_slot(self.options.prompts_per_backend)
+        if not free:
+            return False
+        try:
+            claim = await self.store.claim_next_job(self.options.worker_id, self.options.lease_s)
+        except StoreError as exc:
+            logger.warning("claiming a job failed: %s", exc)
+            return False
+        if claim is None:
+            return False
+        self._start(claim, self._backend_for(claim.job, free[0]))
+        return True
+
+    def _backend_for(self, job: Job, default: Backend) -> Backend:
+        """The backend that already has the job's prompt, if it is ours and up."""
+        earlier = self.backends.by_url(job.backend) if job.prompt_id else None
+        return earlier if earlier is not None and earlier.ready else default
+
+    def _start(self, claim: Claim, backend: Backend) -> None:
+        held = HeldJob(claim, store=self.store, events=self.events)
+        backend.in_flight += 1
+        execution = JobExecution(
+            held,
+            backend,
+            blobs=self.blobs,
+            options=self.options,
+            on_backend_failure=self.backends.report_failure,
+            on_prompt_left=lambda: self._free_slot(backend),
+        )
+        task = asyncio.create_task(execution.run(), name=f"job {held.job_id}")
+        self.executions[held.job_id] = (execution, task)
+        task.add_done_callback(lambda _: self._forget(held.job_id))
+
+    def _free_slot(self, backend: Backend) -> None:
+        backend.in_flight -= 1
+        self._wake.set()
+
+    def _forget(self, job_id: str) -> None:
+        self.executions.pop(job_id, None)
+        self._wake.set()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
+
+    # -- leases ------------------------------------------------------------------------
+
+    async def _heartbeats(self, halt: asyncio.Event) -> None:
+        while not halt.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(halt.wait(), self.options.heartbeat_interval_s)
+            await beat_all(self.executions.values(), lease_s=self.options.lease_s)
+
+    # -- shutdown ----------------------------------------------------------------------
+
+    async def _shutdown(self) -> None:
+        """Release what has not started at once; give running prompts the drain time."""
+        waiting = [pair for pair in self.executions.values() if pair[0].phase < Phase.STARTED]
+        await _cancel_for_shutdown(waiting)
+        running = [task for _, task in self.executions.values()]
+        if running:
+            await asyncio.wait(running, timeout=self.options.drain_timeout_s)
+        await _cancel_for_shutdown(list(self.executions.values()))
+
+
+async def _cancel_for_shutdown(pairs: list[tuple[JobExecution, asyncio.Task[None]]]) -> None:
+    for execution, task in pairs:
+        execution.prepare_shutdown()
+        task.cancel()
+    await asyncio.gather(*(task for _, task in pairs), return_exceptions=True)
