@@ -104,7 +104,7 @@ async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> No
         if settings.no_worker:
             health = ComfyBackendProbe(urls)
         else:
-            pool = BackendPool(urls)
+            pool = BackendPool.from_settings(settings.model_copy(update={"comfy_urls": urls}))
             health = pool
             worker = Worker(
                 WorkerOptions.from_settings(settings),
@@ -143,7 +143,7 @@ async def run_worker(settings: GatewaySettings) -> None:
         store=services.store,
         blobs=services.blobs,
         events=services.events,
-        backends=BackendPool(settings.comfy_urls),
+        backends=BackendPool.from_settings(settings),
     )
     print(f"{READY_PREFIX} worker", flush=True)
     try:

@@ -12,9 +12,17 @@ from comfy_gateway.jobs.model import Job
 
 @dataclass
 class _Channel:
-    condition: asyncio.Condition = field(default_factory=asyncio.Condition)
+    # A fresh Event per publish: waiters wake on the one they saw. No lock and no
+    # asyncio.wait_for, whose 3.11 version can swallow a cancel that races a wake-up.
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
     latest: Job | None = None
     watchers: int = 0
+
+    def advance(self, job: Job) -> None:
+        if self.latest is None or job.version > self.latest.version:
+            self.latest = job
+        woken, self.changed = self.changed, asyncio.Event()
+        woken.set()
 
 
 class _InProcessWatch:
@@ -23,16 +31,13 @@ class _InProcessWatch:
 
     async def next_change(self, after_version: int, timeout_s: float) -> Job | None:
         channel = self._channel
-
-        def changed() -> bool:
-            return channel.latest is not None and channel.latest.version > after_version
-
-        async with channel.condition:
-            try:
-                await asyncio.wait_for(channel.condition.wait_for(changed), timeout_s)
-            except TimeoutError:
-                return None
-            return channel.latest
+        try:
+            async with asyncio.timeout(timeout_s):
+                while channel.latest is None or channel.latest.version <= after_version:
+                    await channel.changed.wait()
+        except TimeoutError:
+            return None
+        return channel.latest
 
 
 class InProcessJobEvents:
@@ -43,12 +48,8 @@ class InProcessJobEvents:
 
     async def publish(self, job: Job) -> None:
         channel = self._channels.get((job.tenant_id, job.job_id))
-        if channel is None:
-            return
-        async with channel.condition:
-            if channel.latest is None or job.version > channel.latest.version:
-                channel.latest = job
-            channel.condition.notify_all()
+        if channel is not None:
+            channel.advance(job)
 
     @asynccontextmanager
     async def watch(self, tenant_id: str, job_id: str) -> AsyncIterator[_InProcessWatch]:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
-from comfy_gateway.api.context import BackendState
+from comfy_gateway.backend_health import BackendState
 from comfy_gateway.comfy import (
     BackendConnection,
     ComfyHttpClient,

@@ -66,3 +66,27 @@ async def test_publishing_without_watchers_keeps_nothing() -> None:
     async with events.watch("acme", JOB_ID) as watch:
         # Nothing was kept: the caller reads the store after opening the watch instead.
         assert await watch.next_change(1, timeout_s=0.01) is None
+
+
+async def test_a_cancel_racing_a_publish_still_cancels_the_watcher() -> None:
+    # Regression: asyncio.wait_for on 3.11 could swallow a cancel arriving right after
+    # the wake-up, leaving the watcher waiting forever.
+    events = InProcessJobEvents()
+    watching = asyncio.Event()
+
+    async def watcher() -> None:
+        async with events.watch("acme", JOB_ID) as watch:
+            version = 0
+            while True:
+                watching.set()
+                job = await watch.next_change(version, 30)
+                assert job is not None
+                version = job.version
+
+    task = asyncio.create_task(watcher())
+    await watching.wait()
+    await events.publish(make_job(version=1))
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=5)
+    assert task in done
+    assert task.cancelled()

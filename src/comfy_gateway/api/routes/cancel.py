@@ -1,8 +1,10 @@
 """``POST /v1/jobs/{job_id}/cancel`` and its alias ``DELETE /v1/jobs/{job_id}``.
 
-A queued job nobody holds is cancelled at once (200). A claimed or running one gets a
-cancel request the worker acts on (202): it deletes the prompt from ComfyUI's queue or
-interrupts it. A finished job cannot be cancelled (409).
+A queued job nobody holds is cancelled at once (200). A queued job a worker holds (claimed,
+perhaps already waiting in ComfyUI's queue) is still queued to the client, so the answer
+waits briefly for the worker to pull it back (it deletes the prompt from ComfyUI's
+queue) and is 200 once it is cancelled; a running job gets a cancel request the worker
+acts on by interrupting it (202). A finished job cannot be cancelled (409).
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from comfy_gateway.api.context import ApiContext
 from comfy_gateway.api.errors import ApiError
 from comfy_gateway.api.job_body import job_body
 from comfy_gateway.api.job_lookup import find_job, job_not_found
+from comfy_gateway.api.wait import wait_until_terminal
 from comfy_gateway.jobs.errors import IllegalTransition, JobNotFound
+from comfy_gateway.jobs.model import Job
 from comfy_gateway.jobs.status import JobStatus
 
 router = APIRouter(tags=["jobs"])
+#: How long a cancel of a claimed, still-queued job waits for the worker to drop it.
+CLAIMED_CANCEL_GRACE_S = 5.0
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "cancelled at once"},
@@ -49,8 +55,17 @@ async def cancel_job(context: ApiContext, tenant: str, job_id: str) -> JSONRespo
     except IllegalTransition as exc:
         raise already_finished(job.job_id, exc.old) from exc
     await context.events.publish(job)
+    if job.status is JobStatus.QUEUED:
+        job = await _await_worker_cancel(context, tenant, job)
     status = 200 if job.status is JobStatus.CANCELLED else 202
     return JSONResponse(job_body(job), status_code=status)
+
+
+async def _await_worker_cancel(context: ApiContext, tenant: str, job: Job) -> Job:
+    finished = await wait_until_terminal(
+        context.events, context.store, tenant, job.job_id, CLAIMED_CANCEL_GRACE_S
+    )
+    return finished or job
 
 
 @router.post("/v1/jobs/{job_id}/cancel", responses=_RESPONSES)
