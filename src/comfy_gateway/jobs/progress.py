@@ -106,7 +106,15 @@ class ProgressTracker:
 
     def completed(self) -> ProgressTracker:
         """The tracker of a prompt that finished successfully: 100, all nodes done."""
-        return replace(self, done=self.nodes_to_run, percent=100.0, is_completed=True)
+        return replace(
+            self,
+            done=self.nodes_to_run,
+            percent=100.0,
+            is_completed=True,
+            current_node=None,
+            step=None,
+            steps=None,
+        )
 
     def details(self) -> ProgressDetails:
         return ProgressDetails(

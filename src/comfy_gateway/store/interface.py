@@ -127,8 +127,10 @@ class JobStore(Protocol):
         outputs: Sequence[JobOutput] = (),
         error: JobError | None = None,
         timings: dict[str, int] | None = None,
+        progress_details: dict[str, Any] | None = None,
     ) -> Job:
-        """One transaction: outputs, terminal status, attempt ended, webhook outbox row."""
+        """One transaction: outputs, terminal status, attempt ended, webhook outbox row.
+        ``progress_details`` (if given) replaces the stored ones, e.g. all nodes done."""
         ...
 
     async def release_job(self, job_id: str, fencing_token: int, count_attempt: bool) -> Job:

@@ -327,6 +327,7 @@ class SqlJobStore:
         outputs: Sequence[JobOutput] = (),
         error: JobError | None = None,
         timings: dict[str, int] | None = None,
+        progress_details: dict[str, Any] | None = None,
     ) -> Job:
         if not status.is_terminal:
             raise ValueError(f"finish_job needs a terminal status, not {status.value}")
@@ -343,6 +344,9 @@ class SqlJobStore:
                 status=status.value,
                 completed_at=now,
                 progress=100.0 if status is JobStatus.COMPLETED else row["progress"],
+                progress_details=(
+                    row["progress_details"] if progress_details is None else progress_details
+                ),
                 error=error_to_json(error),
                 timings={**row["timings"], **(timings or {})},
                 claimed_by=None,

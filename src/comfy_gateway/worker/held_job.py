@@ -66,9 +66,16 @@ class HeldJob:
         outputs: Sequence[JobOutput] = (),
         error: JobError | None = None,
         timings: dict[str, int] | None = None,
+        progress_details: dict[str, Any] | None = None,
     ) -> None:
         job = await self._store.finish_job(
-            self.job_id, self.token, status, outputs=outputs, error=error, timings=timings
+            self.job_id,
+            self.token,
+            status,
+            outputs=outputs,
+            error=error,
+            timings=timings,
+            progress_details=progress_details,
         )
         self.finished = True
         await self._publish(job)

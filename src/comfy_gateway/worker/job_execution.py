@@ -17,6 +17,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from enum import IntEnum
+from typing import Any
 
 from comfy_gateway.comfy import (
     BackendConnection,
@@ -261,6 +262,11 @@ class JobExecution:
 
     # -- endings -----------------------------------------------------------------------
 
+    def _final_details(self, status: JobStatus) -> dict[str, Any] | None:
+        if status is not JobStatus.COMPLETED or self._reporter is None:
+            return None
+        return self._reporter.tracker.completed().details().as_dict()
+
     async def _conclude(self, result: PromptResult | None) -> None:
         if result is None:
             await self.held.finish(JobStatus.CANCELLED, timings=self.timer.as_dict())
@@ -287,6 +293,7 @@ class JobExecution:
             outputs=collected.outputs,
             error=verdict.error,
             timings=self.timer.as_dict(),
+            progress_details=self._final_details(verdict.status),
         )
         await self._forget_prompt(result.prompt_id)
 

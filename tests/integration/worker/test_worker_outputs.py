@@ -181,3 +181,5 @@ async def test_progress_is_published_monotonic_then_100(
     assert any(0 < progress < 100 for progress in seen)
     assert seen[-1] == 100.0
     assert job.progress_details["nodes_total"] == 3
+    assert job.progress_details["nodes_done"] == 3
+    assert job.progress_details["current_node"] is None
