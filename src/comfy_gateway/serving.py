@@ -133,7 +133,9 @@ async def run_worker(settings: GatewaySettings) -> None:
     """The worker alone (the API runs elsewhere on the same store) until SIGINT/SIGTERM."""
     if not settings.comfy_urls:
         log.warning("no ComfyUI configured (--comfy-url): the worker will wait for a backend")
-    services = await open_services(settings, worker_in_process=True)
+    # The API runs in another process: cancel requests reach this worker by polling the
+    # store (every events_poll_interval_s) instead of waiting for the next heartbeat.
+    services = await open_services(settings, worker_in_process=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -333,14 +333,19 @@ class SqlJobStore:
             raise ValueError(f"finish_job needs a terminal status, not {status.value}")
         async with self._transaction(write=True) as conn:
             row = await q.fenced_row(conn, job_id, fencing_token)
-            check_transition(JobStatus(row["status"]), status, job_id=job_id)
+            old_status = JobStatus(row["status"])
+            check_transition(old_status, status, job_id=job_id)
             now = self._clock.now()
             await q.insert_outputs(conn, [output_values(job_id, output) for output in outputs])
             detail = error.code if error else None
-            await q.close_open_attempt(conn, job_id, now, status.value, detail)
+            had_attempt = await q.close_open_attempt(conn, job_id, now, status.value, detail)
+            # An attempt counts only if it started executing (API.md): a job cancelled or
+            # refused while still queued gives its open attempt back.
+            uncount = had_attempt and old_status is JobStatus.QUEUED
             await q.update_job(
                 conn,
                 job_id,
+                attempts=jobs.c.attempts - 1 if uncount else jobs.c.attempts,
                 status=status.value,
                 completed_at=now,
                 progress=100.0 if status is JobStatus.COMPLETED else row["progress"],

@@ -300,3 +300,18 @@ async def test_a_closed_store_refuses_calls_instead_of_reconnecting(store: JobSt
     await store.close()
     with pytest.raises(StoreError, match="closed"):
         await store.get_job("acme", "0193a1b2-0000-7000-8000-000000000000")
+
+
+async def test_an_attempt_counts_only_once_it_started_executing(store: JobStore) -> None:
+    claim = await submit_and_claim(store)
+    job_id, token = claim.job.job_id, claim.fencing_token
+    await store.record_attempt_start(job_id, token, "gpu0", job_id, "cgw-test-gpu0")
+    cancelled = await store.finish_job(job_id, token, JobStatus.CANCELLED)
+    assert cancelled.attempts == 0
+
+    started = await submit_and_claim(store)
+    await start_running(store, started)
+    finished = await store.finish_job(
+        started.job.job_id, started.fencing_token, JobStatus.COMPLETED
+    )
+    assert finished.attempts == 1
