@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
         "backend_health",
     },
     "client": {"errors"},
+    "validation": {"errors", "comfy"},
 }
 
 
