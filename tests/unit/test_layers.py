@@ -32,6 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "client": {"errors"},
     "validation": {"errors", "comfy"},
+    "templates": {"errors", "jobs"},
 }
 
 
