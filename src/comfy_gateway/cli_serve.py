@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,13 @@ DataDirOption = Annotated[
 ComfyUrlOption = Annotated[
     list[str] | None,
     typer.Option("--comfy-url", help="ComfyUI base URL, repeatable [COMFY_GATEWAY_COMFY_URLS]."),
+]
+DrainTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--drain-timeout",
+        help="Seconds a stop waits for running jobs [COMFY_GATEWAY_DRAIN_TIMEOUT_S].",
+    ),
 ]
 KeysFileOption = Annotated[
     Path | None, typer.Option(help="tenant:sha256 lines [COMFY_GATEWAY_API_KEYS_FILE].")
@@ -45,6 +53,10 @@ def _run(main: Any) -> None:
     except ConfigError as exc:
         typer.echo(f"comfy-gateway: {exc}", err=True)
         raise typer.Exit(2) from exc
+    # Everything is closed by now. Interpreter exit would walk every object of the big
+    # imports (SQLAlchemy, FastAPI) with the collector, for up to a second under load; a
+    # stop on SIGTERM must be quick (API.md), so leave them out of the final collections.
+    gc.freeze()
 
 
 def serve(  # noqa: PLR0917 - one parameter per flag is how typer works
@@ -66,6 +78,7 @@ def serve(  # noqa: PLR0917 - one parameter per flag is how typer works
             help="With no --comfy-url, start the ComfyUI simulator and use it (make run).",
         ),
     ] = False,
+    drain_timeout: DrainTimeoutOption = None,
 ) -> None:
     """Run the API and (unless --no-worker) the worker in one process."""
     from comfy_gateway.serving import serve as serve_async
@@ -78,6 +91,7 @@ def serve(  # noqa: PLR0917 - one parameter per flag is how typer works
         no_worker=no_worker or None,
         api_keys_file=api_keys_file,
         require_api_key=require_api_key or None,
+        drain_timeout_s=drain_timeout,
     )
     _run(serve_async(settings, dev_simulator=dev_simulator))
 
@@ -85,9 +99,12 @@ def serve(  # noqa: PLR0917 - one parameter per flag is how typer works
 def worker(
     data_dir: DataDirOption = None,
     comfy_url: ComfyUrlOption = None,
+    drain_timeout: DrainTimeoutOption = None,
 ) -> None:
     """Run only the worker, on the same data folder as an API started with --no-worker."""
     from comfy_gateway.serving import run_worker
 
-    settings = build_settings(data_dir=data_dir, comfy_urls=comfy_url)
+    settings = build_settings(
+        data_dir=data_dir, comfy_urls=comfy_url, drain_timeout_s=drain_timeout
+    )
     _run(run_worker(settings))

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MB = 1024 * 1024
+DAY_S = 24 * 3600.0
 
 
 def _split_csv(value: object) -> object:
@@ -52,6 +53,35 @@ class GatewaySettings(BaseSettings):
     progress_persist_interval_s: float = Field(default=0.25, ge=0)
     events_poll_interval_s: float = Field(default=0.2, gt=0, le=0.25)
     backend_lost_after_s: float = Field(default=120.0, gt=0)
+    drain_timeout_s: float = Field(default=30.0, ge=0)
+    max_attempts: int = Field(default=3, ge=1)
+
+    # Retention (API.md "Outputs"): ages after the job ended (keys: after they were made).
+    output_retention_s: float = Field(default=7 * DAY_S, gt=0)
+    job_retention_s: float = Field(default=30 * DAY_S, gt=0)
+    media_retention_s: float = Field(default=DAY_S, gt=0)
+    idempotency_retention_s: float = Field(default=DAY_S, gt=0)
+    sweep_interval_s: float = Field(default=300.0, gt=0)
+    sweep_batch_size: int = Field(default=200, ge=1)
+
+    # Webhooks: "tenant:whsec_<base64>,…" ("*" for every other tenant); the allow-list
+    # (CIDRs or host names) lets webhooks reach local receivers, as fetch_allow_list.
+    webhook_secrets: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict, repr=False)
+    webhook_allow_list: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    webhook_max_attempts: int = Field(default=6, ge=1)
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+
+    # The shim's `POST /run` runs this API-format graph when a request names none.
+    default_workflow: Path | None = None
+
+    # Template folders (comma-separated): their *.json templates join the built-ins and
+    # override a built-in of the same name; reloaded on SIGHUP.
+    template_folders: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+
+    @field_validator("template_folders", mode="before")
+    @classmethod
+    def _template_folders_csv(cls, value: object) -> object:
+        return _split_csv(value)
 
     @field_validator("comfy_urls", "fetch_allow_list", mode="before")
     @classmethod
@@ -62,6 +92,23 @@ class GatewaySettings(BaseSettings):
     @classmethod
     def _strip_trailing_slash(cls, value: list[str]) -> list[str]:
         return [url.rstrip("/") for url in value]
+
+    @field_validator("webhook_allow_list", mode="before")
+    @classmethod
+    def _webhook_csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("webhook_secrets", mode="before")
+    @classmethod
+    def _tenant_secrets(cls, value: object) -> object:
+        """``tenant:secret`` pairs, comma-separated (base64 has no ``:`` or ``,``)."""
+        if not isinstance(value, str):
+            return value
+        entries = (entry.strip() for entry in value.split(","))
+        pairs = [entry.split(":", 1) for entry in entries if entry]
+        if any(len(pair) != 2 or not pair[0].strip() for pair in pairs):
+            raise ValueError("expected tenant:secret pairs separated by commas")
+        return {tenant.strip(): secret.strip() for tenant, secret in pairs}
 
     @property
     def sqlite_path(self) -> Path:

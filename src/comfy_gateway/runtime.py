@@ -7,7 +7,11 @@ same whichever way it is split.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from comfy_gateway.auth import KeyRegistry, load_key_registry
@@ -19,6 +23,7 @@ from comfy_gateway.net.address_guard import AddressPolicy
 from comfy_gateway.net.safe_fetch import SafeFetcher
 from comfy_gateway.storage import BlobStore, LocalBlobStore
 from comfy_gateway.store import JobStore, open_sqlite_store
+from comfy_gateway.templates import TemplateRegistry
 
 log = logging.getLogger("comfy_gateway")
 
@@ -42,7 +47,9 @@ async def open_store(settings: GatewaySettings) -> JobStore:
             "(leave COMFY_GATEWAY_DATABASE_URL unset for ./data/comfy-gateway.sqlite3)"
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return await open_sqlite_store(settings.sqlite_path)
+    return await open_sqlite_store(
+        settings.sqlite_path, idempotency_ttl_s=settings.idempotency_retention_s
+    )
 
 
 async def open_services(settings: GatewaySettings, *, worker_in_process: bool) -> Services:
@@ -75,3 +82,35 @@ def describe_auth(keys: KeyRegistry) -> str:
         return "no API keys configured: the API is OPEN and every caller is tenant 'default'"
     tenants = sorted({tenant for _, tenant in keys.entries})
     return f"API keys required ({len(keys.entries)} keys, tenants: {', '.join(tenants)})"
+
+
+def load_templates(settings: GatewaySettings) -> TemplateRegistry:
+    """The built-in templates and those of the configured folders (bad files skipped)."""
+    registry = TemplateRegistry(settings.template_folders)
+    _log_templates(registry)
+    return registry
+
+
+def _log_templates(registry: TemplateRegistry) -> None:
+    names = ", ".join(template.name for template in registry.templates())
+    log.info("templates: %s", names or "none")
+    for problem in registry.problems:
+        log.warning("template file %s skipped: %s", problem.path, problem.reason)
+
+
+def _reload_templates(registry: TemplateRegistry) -> None:
+    registry.reload()
+    _log_templates(registry)
+
+
+@contextlib.contextmanager
+def reload_templates_on_sighup(registry: TemplateRegistry) -> Iterator[None]:
+    """While the block runs (inside the event loop), SIGHUP reloads the templates."""
+    loop = asyncio.get_running_loop()
+    # The reload reads a handful of small files: quick enough for the loop's own thread,
+    # and it swaps the new set in whole, so a request never sees half of it.
+    loop.add_signal_handler(signal.SIGHUP, _reload_templates, registry)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)

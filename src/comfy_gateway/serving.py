@@ -20,7 +20,16 @@ from comfy_gateway.api.context import ApiContext, BackendHealth
 from comfy_gateway.api.routes.events import close_event_streams
 from comfy_gateway.config import GatewaySettings
 from comfy_gateway.dev_simulator import running_dev_simulator
-from comfy_gateway.runtime import Services, describe_auth, open_services
+from comfy_gateway.retention.background import start_retention_sweeper
+from comfy_gateway.runtime import (
+    Services,
+    describe_auth,
+    load_templates,
+    open_services,
+    reload_templates_on_sighup,
+)
+from comfy_gateway.templates import TemplateRegistry
+from comfy_gateway.webhooks import start_webhook_sender
 from comfy_gateway.worker import BackendPool, Worker, WorkerOptions
 
 log = logging.getLogger("comfy_gateway")
@@ -66,7 +75,9 @@ async def backend_urls(
         yield [url]
 
 
-def _api_context(services: Services, health: BackendHealth) -> ApiContext:
+def _api_context(
+    services: Services, health: BackendHealth, templates: TemplateRegistry
+) -> ApiContext:
     return ApiContext(
         settings=services.settings,
         store=services.store,
@@ -75,6 +86,7 @@ def _api_context(services: Services, health: BackendHealth) -> ApiContext:
         keys=services.keys,
         fetcher=services.fetcher,
         health=health,
+        templates=templates,
     )
 
 
@@ -100,6 +112,8 @@ async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> No
         log.info("%s", describe_auth(services.keys))
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
+        sweeper_task: asyncio.Task[None] | None = None
+        webhook_task: asyncio.Task[None] | None = None
         health: BackendHealth
         if settings.no_worker:
             health = ComfyBackendProbe(urls)
@@ -114,7 +128,11 @@ async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> No
                 backends=pool,
             )
             worker_task = asyncio.create_task(worker.run(stop))
-        app = create_app(_api_context(services, health))
+            sweeper_task = start_retention_sweeper(settings, services.store, services.blobs, stop)
+            webhook_task = start_webhook_sender(settings, services.store, stop)
+        templates = load_templates(settings)
+        stack.enter_context(reload_templates_on_sighup(templates))
+        app = create_app(_api_context(services, health, templates))
         config = uvicorn.Config(
             app, host=settings.host, port=settings.port, log_level="info", lifespan="off"
         )
@@ -127,6 +145,10 @@ async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> No
             stop.set()
             if worker_task is not None:
                 await worker_task
+            if sweeper_task is not None:
+                await sweeper_task
+            if webhook_task is not None:
+                await webhook_task
 
 
 async def run_worker(settings: GatewaySettings) -> None:
@@ -147,10 +169,17 @@ async def run_worker(settings: GatewaySettings) -> None:
         events=services.events,
         backends=BackendPool.from_settings(settings),
     )
+    sweeper_task = start_retention_sweeper(settings, services.store, services.blobs, stop)
+    webhook_task = start_webhook_sender(settings, services.store, stop)
     print(f"{READY_PREFIX} worker", flush=True)
     try:
         await worker.run(stop)
     finally:
+        stop.set()
+        if sweeper_task is not None:
+            await sweeper_task
+        if webhook_task is not None:
+            await webhook_task
         await services.store.close()
 
 

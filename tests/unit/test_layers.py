@@ -29,10 +29,14 @@ ALLOWED: dict[str, set[str]] = {
         "config",
         "auth",
         "backend_health",
+        "templates",
     },
     "client": {"errors"},
     "validation": {"errors", "comfy"},
     "templates": {"errors", "jobs"},
+    "supervisor": {"errors", "backend_health"},
+    "retention": {"errors", "jobs", "store", "storage", "config"},
+    "webhooks": {"errors", "jobs", "store", "net", "config"},
 }
 
 

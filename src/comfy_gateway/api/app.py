@@ -16,7 +16,16 @@ from comfy_gateway.api.context import ApiContext
 from comfy_gateway.api.errors import ApiError, error_response, install_error_handlers
 from comfy_gateway.api.job_lookup import job_not_found
 from comfy_gateway.api.log_redaction import install_log_redaction
-from comfy_gateway.api.routes import cancel, events, health, jobs_read, outputs, submit
+from comfy_gateway.api.routes import (
+    cancel,
+    events,
+    health,
+    jobs_read,
+    outputs,
+    shim,
+    submit,
+    templates,
+)
 from comfy_gateway.jobs.domain_errors import GraphEditError
 from comfy_gateway.jobs.errors import (
     IdempotencyKeyReused,
@@ -26,6 +35,7 @@ from comfy_gateway.jobs.errors import (
     QueueFull,
     StoreError,
 )
+from comfy_gateway.templates import TemplateError
 
 QUEUE_FULL_RETRY_AFTER_S = 5
 
@@ -64,7 +74,13 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(ApiError(500, "internal_error", "an unexpected error occurred"))
 
 
+async def _template_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TemplateError)
+    return JSONResponse(exc.as_error_body(), status_code=exc.http_status)
+
+
 def install_domain_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(TemplateError, _template_error)
     for error_type in (
         JobNotFound,
         InvalidCursor,
@@ -91,6 +107,7 @@ def create_app(context: ApiContext, *, sse_keep_alive_s: float = 15.0) -> FastAP
     install_error_handlers(app)
     install_domain_error_handlers(app)
     install_log_redaction()
-    for module in (submit, jobs_read, outputs, events, cancel, health):
+    for module in (submit, jobs_read, outputs, events, cancel, health, templates, shim):
         app.include_router(module.router)
+    templates.install_template_openapi(app, context)
     return app

@@ -16,6 +16,7 @@ from comfy_gateway.events import JobEvents
 from comfy_gateway.net.safe_fetch import SafeFetcher
 from comfy_gateway.storage import BlobStore
 from comfy_gateway.store.interface import JobStore
+from comfy_gateway.templates import TemplateRegistry
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +31,8 @@ class ApiContext:
     fetcher: SafeFetcher
     health: BackendHealth
     extra: dict[str, object] = field(default_factory=dict)
+    # None: the built-in templates only (see api/template_jobs.py).
+    templates: TemplateRegistry | None = None
 
 
 def api_context(request: Request) -> ApiContext:

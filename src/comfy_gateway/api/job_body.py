@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from comfy_gateway.jobs.model import Job, JobError, JobOutput
+from comfy_gateway.jobs.model import Job, JobError, JobOutput, WebhookStatus
 
 
 def format_time(moment: datetime | None) -> str | None:
@@ -49,6 +49,19 @@ def output_body(job_id: str, output: JobOutput, url: str | None = None) -> dict[
     }
 
 
+def webhook_body(job: Job) -> dict[str, Any] | None:
+    """Where the job's webhook delivery stands (``None``: the job has no webhook)."""
+    if job.webhook_url is None:
+        return None
+    delivery = job.webhook_delivery
+    return {
+        "url": job.webhook_url,
+        "status": (delivery.status if delivery else WebhookStatus.PENDING).value,
+        "attempts": delivery.attempts if delivery else 0,
+        "last_error": delivery.last_error if delivery else None,
+    }
+
+
 def job_body(job: Job) -> dict[str, Any]:
     """The public job body: no workflow, inputs, lease or fencing details."""
     return {
@@ -67,4 +80,5 @@ def job_body(job: Job) -> dict[str, Any]:
         "resolved_params": job.resolved_params,
         "cancel_requested": job.cancel_requested,
         "version": job.version,
+        "webhook": webhook_body(job),
     }

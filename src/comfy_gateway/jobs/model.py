@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from comfy_gateway.jobs.status import JobStatus
@@ -70,6 +71,23 @@ class Attempt:
     detail: str | None = None
 
 
+class WebhookStatus(StrEnum):
+    """Where the delivery of a job's webhook stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WebhookDelivery:
+    """The delivery state of a job's webhook (a job without ``webhook_url`` has none)."""
+
+    status: WebhookStatus
+    attempts: int
+    last_error: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class NewJob:
     """What a submit stores: the job id is made by the caller, because the graph it
@@ -119,6 +137,7 @@ class Job:
     fencing_token: int
     prompt_id: str | None
     backend: str | None
+    webhook_delivery: WebhookDelivery | None = None
 
     @property
     def is_terminal(self) -> bool:

@@ -1,6 +1,13 @@
 """Where media and outputs live: one `BlobStore` interface, local folder and (later) S3."""
 
-from comfy_gateway.storage.blobs import BlobInfo, BlobNotFound, BlobRange, BlobStore, InvalidBlobKey
+from comfy_gateway.storage.blobs import (
+    BlobInfo,
+    BlobNotFound,
+    BlobRange,
+    BlobStore,
+    InvalidBlobKey,
+    StorageFull,
+)
 from comfy_gateway.storage.local import LocalBlobStore
 
 __all__ = [
@@ -10,4 +17,5 @@ __all__ = [
     "BlobStore",
     "InvalidBlobKey",
     "LocalBlobStore",
+    "StorageFull",
 ]

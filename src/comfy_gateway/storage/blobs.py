@@ -30,6 +30,14 @@ class RangeNotSatisfiable(BlobStoreError):
     """The requested byte range lies outside the blob."""
 
 
+class StorageFull(BlobStoreError):
+    """The disk (or the user's quota) is full: nothing was stored under the key.
+
+    The worker turns this into a job failed with code ``storage_full``; retrying the
+    same write at once would only fail again.
+    """
+
+
 @dataclass(frozen=True, kw_only=True)
 class BlobInfo:
     """What was stored: size and SHA-256 of the bytes."""

@@ -2,17 +2,21 @@
 
 Writes go to a temporary file beside the target and are renamed into place, so a reader
 never sees half a blob and a crash leaves no partial file under the key. File I/O and
-hashing run in a worker thread so the event loop stays free.
+hashing run in a worker thread so the event loop stays free. A full disk (ENOSPC, or
+EDQUOT for a quota) is reported as `StorageFull`, after the temporary file is removed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -22,18 +26,28 @@ from comfy_gateway.storage.blobs import (
     BlobNotFound,
     BlobRange,
     InvalidBlobKey,
+    StorageFull,
     check_blob_key,
 )
 
 _META_SUFFIX = ".meta.json"
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+# How a chunk reaches the temporary file; tests inject one that fails like a full disk.
+FileWriter = Callable[[IO[bytes], bytes], object]
+
+
+def write_to_file(handle: IO[bytes], chunk: bytes) -> None:
+    handle.write(chunk)
 
 
 class LocalBlobStore:
     """Blobs as files under ``root``; a small JSON sidecar keeps the content type."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, file_writer: FileWriter = write_to_file) -> None:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        self._file_writer = file_writer
 
     def path_for(self, key: str) -> Path:
         if check_blob_key(key).endswith(_META_SUFFIX):
@@ -47,17 +61,18 @@ class LocalBlobStore:
         self, key: str, chunks: AsyncIterator[bytes], *, content_type: str | None = None
     ) -> BlobInfo:
         target = self.path_for(key)
-        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-        incoming = await asyncio.to_thread(_Incoming.open_beside, target)
-        size = 0
-        try:
-            async for chunk in chunks:
-                await asyncio.to_thread(incoming.write, chunk)
-                size += len(chunk)
-            await asyncio.to_thread(incoming.commit, target, content_type)
-        except BaseException:
-            await asyncio.to_thread(incoming.discard)
-            raise
+        with _disk_full_as_storage_full(key):
+            await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+            incoming = await asyncio.to_thread(_Incoming.open_beside, target, self._file_writer)
+            size = 0
+            try:
+                async for chunk in chunks:
+                    await asyncio.to_thread(incoming.write, chunk)
+                    size += len(chunk)
+                await asyncio.to_thread(incoming.commit, target, content_type)
+            except BaseException:
+                await asyncio.to_thread(incoming.discard)
+                raise
         return BlobInfo(
             key=key, size_bytes=size, sha256=incoming.digest.hexdigest(), content_type=content_type
         )
@@ -95,6 +110,14 @@ class LocalBlobStore:
     def url_for(self, key: str) -> str | None:
         return None
 
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every blob whose key starts with ``prefix/`` (e.g. ``{tenant}/{job_id}``),
+        and the folder that held them; return how many blobs were deleted."""
+        folder = (self.root / check_blob_key(prefix)).resolve()
+        if folder == self.root or not folder.is_relative_to(self.root):
+            raise InvalidBlobKey(f"blob prefix {prefix!r} does not name a folder in the store")
+        return await asyncio.to_thread(_delete_folder, folder)
+
 
 @dataclass
 class _Incoming:
@@ -102,15 +125,16 @@ class _Incoming:
 
     handle: IO[bytes]
     path: Path
+    writer: FileWriter
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
 
     @classmethod
-    def open_beside(cls, target: Path) -> _Incoming:
+    def open_beside(cls, target: Path, writer: FileWriter) -> _Incoming:
         fd, name = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
-        return cls(handle=os.fdopen(fd, "wb"), path=Path(name))
+        return cls(handle=os.fdopen(fd, "wb"), path=Path(name), writer=writer)
 
     def write(self, chunk: bytes) -> None:
-        self.handle.write(chunk)
+        self.writer(self.handle, chunk)
         self.digest.update(chunk)
 
     def commit(self, target: Path, content_type: str | None) -> None:
@@ -122,8 +146,24 @@ class _Incoming:
         os.replace(self.path, target)
 
     def discard(self) -> None:
-        self.handle.close()
+        # Closing flushes the buffer, which fails again on a full disk: remove the file
+        # whatever the close says.
+        with contextlib.suppress(OSError):
+            self.handle.close()
         self.path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _disk_full_as_storage_full(key: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL_ERRNOS:
+            raise
+        raise StorageFull(
+            f"blob {key!r} was not stored: the disk or quota is full ({exc.strerror}); "
+            "free space in the blob store's folder"
+        ) from exc
 
 
 def _stat(key: str, path: Path) -> BlobInfo | None:
@@ -143,3 +183,16 @@ def _delete(path: Path) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def _delete_folder(folder: Path) -> int:
+    if not folder.is_dir():
+        return 0
+    # Dot-names are sidecars and temporary files, never keys.
+    blobs = sum(
+        1
+        for path in folder.rglob("*")
+        if path.is_file() and not path.name.startswith(".") and not path.name.endswith(_META_SUFFIX)
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+    return blobs

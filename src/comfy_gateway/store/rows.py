@@ -6,7 +6,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
-from comfy_gateway.jobs.model import Attempt, Job, JobError, JobOutput, MediaRef, NewJob
+from comfy_gateway.jobs.model import (
+    Attempt,
+    Job,
+    JobError,
+    JobOutput,
+    MediaRef,
+    NewJob,
+    WebhookDelivery,
+    WebhookStatus,
+)
 from comfy_gateway.jobs.status import JobStatus
 from comfy_gateway.store.interface import OutboxEntry
 
@@ -116,6 +125,19 @@ def job_from_row(row: Row, outputs: Iterable[JobOutput]) -> Job:
         fencing_token=row["fencing_token"],
         prompt_id=row["prompt_id"],
         backend=row["backend"],
+        webhook_delivery=webhook_delivery_from_row(row),
+    )
+
+
+def webhook_delivery_from_row(row: Row) -> WebhookDelivery | None:
+    """The job's webhook state; a job with a URL but no state yet is pending."""
+    if row["webhook_url"] is None:
+        return None
+    status = row.get("webhook_status")
+    return WebhookDelivery(
+        status=WebhookStatus(status) if status else WebhookStatus.PENDING,
+        attempts=row.get("webhook_attempts") or 0,
+        last_error=row.get("webhook_last_error"),
     )
 
 

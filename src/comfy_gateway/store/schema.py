@@ -62,6 +62,10 @@ jobs = Table(
     Column("fencing_token", Integer, nullable=False),
     Column("prompt_id", String(64), nullable=True),
     Column("backend", String(255), nullable=True),
+    # Delivery of the job's webhook (0002): pending | delivered | failed, or NULL.
+    Column("webhook_status", String(16), nullable=True),
+    Column("webhook_attempts", Integer, nullable=True),
+    Column("webhook_last_error", Text, nullable=True),
 )
 # The list: one tenant, newest first (read backwards), optionally by status.
 Index("ix_jobs_tenant_created", jobs.c.tenant_id, jobs.c.created_at, jobs.c.job_id)
@@ -129,5 +133,8 @@ webhook_outbox = Table(
     Column("attempts", Integer, nullable=False),
     Column("delivered_at", UTCDateTime(), nullable=True),
     Column("last_error", Text, nullable=True),
+    Column("last_status", Integer, nullable=True),
+    # Set when the sender gave up; such a row is never due again.
+    Column("failed_at", UTCDateTime(), nullable=True),
 )
 Index("ix_webhook_outbox_due", webhook_outbox.c.delivered_at, webhook_outbox.c.next_attempt_at)

@@ -32,7 +32,10 @@ from comfy_gateway.store.interface import (
     OutboxEntry,
     QueueLimits,
 )
+from comfy_gateway.store.lease_recovery import LeaseRecovery
 from comfy_gateway.store.migrate import upgrade_to_head
+from comfy_gateway.store.outbox import WebhookOutboxMixin, due_outbox_rows
+from comfy_gateway.store.retention_queries import RetentionQueries
 from comfy_gateway.store.rows import (
     attempt_from_row,
     error_to_json,
@@ -51,7 +54,7 @@ IDEMPOTENCY_TTL_S = 24 * 3600.0
 PROGRESS_CEILING_UNTIL_DONE = 99.9
 
 
-class SqlJobStore:
+class SqlJobStore(LeaseRecovery, RetentionQueries, WebhookOutboxMixin):
     """:class:`~comfy_gateway.store.interface.JobStore` over an async SQLAlchemy engine."""
 
     def __init__(
@@ -379,10 +382,7 @@ class SqlJobStore:
         async with self._transaction(write=False) as conn:
             query = (
                 select(webhook_outbox)
-                .where(
-                    webhook_outbox.c.delivered_at.is_(None),
-                    webhook_outbox.c.next_attempt_at <= self._clock.now(),
-                )
+                .where(due_outbox_rows(self._clock.now()))
                 .order_by(webhook_outbox.c.id)
                 .limit(limit)
             )

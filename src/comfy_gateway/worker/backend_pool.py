@@ -22,12 +22,15 @@ from comfy_gateway.comfy import (
     ReconnectPolicy,
     backend_slug,
 )
+from comfy_gateway.comfy.client_identity import make_client_id
 from comfy_gateway.config import GatewaySettings
 from comfy_gateway.errors import ComfyError
 from comfy_gateway.worker.retry_backoff import RetryBackoff
 
 logger = logging.getLogger(__name__)
 MAINTENANCE_INTERVAL_S = 0.2
+#: ``/system_stats`` is cheap even while a prompt runs: an answer slower than this is none.
+PROBE_TIMEOUT_S = 5.0
 
 
 class BackendStatus(StrEnum):
@@ -39,25 +42,40 @@ class BackendStatus(StrEnum):
 class Backend:
     """One ComfyUI: its clients, its state, and how many of our prompts it holds."""
 
-    def __init__(self, url: str, *, http: ComfyHttpClient, policy: ReconnectPolicy) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        http: ComfyHttpClient,
+        policy: ReconnectPolicy,
+        client_id: str | None = None,
+    ) -> None:
         self.url = url
         self.name = backend_slug(url)
         self.http = http
         self.policy = policy
+        self.client_id = client_id  # None: this process's own (one worker per process)
         self.connection: BackendConnection | None = None
         self.status = BackendStatus.CONNECTING
         self.detail: str | None = None
         self.failures = 0
         self.retry_at = 0.0
         self.in_flight = 0
+        #: Set while its socket is reconnecting and it does not answer HTTP either: no new
+        #: prompts go there, but the socket keeps its budget for the running prompt.
+        self.unreachable = False
         self._output_classes: frozenset[str] | None = None
 
     @property
     def ready(self) -> bool:
+        """Can take a new prompt."""
+        return self.status is BackendStatus.READY and not self.unreachable and self.socket_open
+
+    @property
+    def socket_open(self) -> bool:
+        """Open, or reconnecting within its budget."""
         connection = self.connection
-        return (
-            self.status is BackendStatus.READY and connection is not None and connection.connected
-        )
+        return connection is not None and connection.connected
 
     def require_connection(self) -> BackendConnection:
         if self.connection is None or not self.ready:
@@ -77,12 +95,21 @@ class Backend:
         """Check the backend answers, then open its one socket (ComfyError if not)."""
         await self.close_connection()
         await self.http.system_stats()
-        connection = BackendConnection(self.http, policy=self.policy)
+        connection = BackendConnection(self.http, policy=self.policy, client_id=self.client_id)
         await connection.start()
         self.connection = connection
         # A restarted backend may have other nodes installed: ask again.
         self._output_classes = None
         self.status, self.detail, self.failures = BackendStatus.READY, None, 0
+        self.unreachable = False
+
+    async def answers(self, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
+        """Whether ``/system_stats`` answers within ``timeout_s``."""
+        try:
+            await asyncio.wait_for(self.http.system_stats(), timeout_s)
+        except (ComfyError, TimeoutError):
+            return False
+        return True
 
     async def close_connection(self) -> None:
         connection, self.connection = self.connection, None
@@ -106,13 +133,17 @@ class BackendPool:
         retry: RetryBackoff | None = None,
         timeouts: ComfyTimeouts | None = None,
         clock: Callable[[], float] = time.monotonic,
+        client_token: str | None = None,
     ) -> None:
+        """``client_token`` replaces the process token in the sockets' client ids, for
+        two workers in one process (tests)."""
         policy = reconnect_policy or ReconnectPolicy()
         self.members: tuple[Backend, ...] = tuple(
             Backend(
                 url,
                 http=ComfyHttpClient(url, backend=backend_slug(url), timeouts=timeouts),
                 policy=policy,
+                client_id=make_client_id(url, token=client_token) if client_token else None,
             )
             for url in dict.fromkeys(url.rstrip("/") for url in urls)
         )
@@ -177,7 +208,7 @@ class BackendPool:
 
     async def check_backend(self, backend: Backend) -> None:
         """One maintenance step: a broken socket → down; a down backend due → retry."""
-        if backend.status is BackendStatus.READY and not backend.ready:
+        if backend.status is BackendStatus.READY and not backend.socket_open:
             await self._mark_down(backend, "the WebSocket could not be reopened")
         elif backend.status is BackendStatus.DOWN and self._clock() >= backend.retry_at:
             await self._try_connect(backend)

@@ -13,13 +13,14 @@ from typing import Any
 from comfy_gateway.events import JobEvents
 from comfy_gateway.jobs.model import Attempt, Claim, Job, JobError, JobOutput
 from comfy_gateway.jobs.status import JobStatus
-from comfy_gateway.store.interface import JobStore
+from comfy_gateway.store.lease_recovery import LeaseStore
+from comfy_gateway.worker.job_outcome import out_of_attempts
 
 
 class HeldJob:
     """The worker's handle on one claimed job; ``job`` is the latest snapshot seen."""
 
-    def __init__(self, claim: Claim, *, store: JobStore, events: JobEvents) -> None:
+    def __init__(self, claim: Claim, *, store: LeaseStore, events: JobEvents) -> None:
         self.job = claim.job
         self._workflow = claim.job.workflow
         self.token = claim.fencing_token
@@ -46,6 +47,15 @@ class HeldJob:
         return await self._store.record_attempt_start(
             self.job_id, self.token, backend, prompt_id, client_id
         )
+
+    async def resume_attempt(self, backend: str, prompt_id: str, client_id: str) -> Attempt:
+        """Follow a prompt already on the backend: its open attempt goes on."""
+        return await self._store.resume_attempt(
+            self.job_id, self.token, backend, prompt_id, client_id
+        )
+
+    async def drop_unstarted_attempt(self) -> None:
+        await self._store.drop_unstarted_attempt(self.job_id, self.token)
 
     async def record_prompt_id(self, prompt_id: str) -> None:
         self.job = await self._store.record_prompt_id(self.job_id, self.token, prompt_id)
@@ -84,6 +94,26 @@ class HeldJob:
         job = await self._store.release_job(self.job_id, self.token, count_attempt)
         self.finished = True
         await self._publish(job)
+
+    async def release_for_retry(self, detail: str) -> None:
+        """Its backend lost the running prompt: queued again, the try counted."""
+        job = await self._store.release_for_retry(self.job_id, self.token, detail)
+        self.finished = True
+        await self._publish(job)
+
+    async def requeue_lost(
+        self, detail: str, *, started: bool, max_attempts: int, timings: dict[str, int]
+    ) -> None:
+        """The backend lost the prompt: a try that never started is given back uncounted;
+        one that started counts, and the job fails once it used up ``max_attempts``."""
+        if not started:
+            await self.release(count_attempt=False)
+            return
+        error = out_of_attempts(detail, self.job.attempts, max_attempts)
+        if error is None:
+            await self.release_for_retry(detail)
+        else:
+            await self.finish(JobStatus.FAILED, error=error, timings=timings)
 
     async def _publish(self, job: Job) -> None:
         self.job = job

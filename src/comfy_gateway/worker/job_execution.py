@@ -4,7 +4,8 @@ upload media → record the attempt → ``POST /prompt`` (prompt id = job id) �
 prompt on the backend's one socket (``execution_start`` makes the job running, progress
 is stored as it moves) → store every output → finish the job → delete the prompt from
 ComfyUI's history. A job whose prompt is already on the backend (a takeover, or a job
-released on shutdown) is re-attached instead of submitted twice.
+released on shutdown) is re-attached instead of submitted twice; one whose started prompt
+is gone (ComfyUI restarted) is retried up to ``max_attempts``, the cause in its attempt.
 
 Cancels and the job's timeout stop the prompt from a side task (delete while pending,
 targeted interrupt once running); the main flow then sees how the prompt ended.
@@ -48,8 +49,8 @@ from comfy_gateway.worker.held_job import HeldJob
 from comfy_gateway.worker.job_outcome import (
     CANCELLED,
     StopReason,
-    Verdict,
     job_error,
+    verdict_after_collection,
     verdict_for,
     workflow_invalid,
 )
@@ -103,6 +104,7 @@ class JobExecution:
         self._reporter: ProgressReporter | None = None
         self._side_tasks = SideTasks()
         self._shutting_down = False
+        self._backend_lost = False
 
     # -- called from outside (heartbeats, cancel watch, shutdown) ------------------------
 
@@ -117,6 +119,11 @@ class JobExecution:
     def prepare_shutdown(self) -> None:
         """The task is about to be cancelled for a shutdown: release the job then."""
         self._shutting_down = True
+
+    def prepare_backend_loss(self) -> None:
+        """The task is about to be cancelled because the backend stopped answering while
+        the prompt waited there: release the job (uncounted) without asking the backend."""
+        self._shutting_down = self._backend_lost = True
 
     # -- the flow ----------------------------------------------------------------------
 
@@ -166,11 +173,19 @@ class JobExecution:
             self.held.update_progress,
             persist_interval_s=self._options.progress_persist_interval_s,
         )
-        if self._can_reattach() and await prompt_is_on_backend(self.backend.http, self.prompt_id):
-            await self.held.record_attempt_start(
-                self.backend.url, self.prompt_id, connection.client_id
-            )
-            return await self._follow(connection.follow(self.prompt_id, check_backend=True))
+        if self._can_reattach():
+            if await prompt_is_on_backend(self.backend.http, self.prompt_id):
+                await self.held.resume_attempt(
+                    self.backend.url, self.prompt_id, connection.client_id
+                )
+                return await self._follow(connection.follow(self.prompt_id, check_backend=True))
+            if self._had_started():  # it ran, and ComfyUI forgot it: ComfyUI restarted
+                raise PromptNotFound(
+                    f"prompt {self.prompt_id} is gone from {self.backend.url}",
+                    prompt_id=self.prompt_id,
+                    backend=self.backend.name,
+                )
+            await self.held.drop_unstarted_attempt()  # its holder died before POST /prompt
         self.prompt_id = self.held.job_id
         return await self._submit(connection)
 
@@ -281,11 +296,7 @@ class JobExecution:
             executed=result.outputs,
         )
         self.timer.mark("collect_end")
-        if collected.missing and verdict.status is JobStatus.COMPLETED:
-            message = "outputs could not be stored: " + "; ".join(collected.missing)
-            verdict = Verdict(
-                status=JobStatus.FAILED, error=job_error("output_unavailable", message)
-            )
+        verdict = verdict_after_collection(verdict, collected)
         if verdict.status is JobStatus.COMPLETED and self.held.job.status is JobStatus.QUEUED:
             await self.held.mark_running()  # the start event was missed: completed needs it
         await self.held.finish(
@@ -312,12 +323,9 @@ class JobExecution:
         if self._cancelling():
             await self.held.finish(CANCELLED.status, timings=self.timer.as_dict())
             return
-        logger.warning(
-            "job %s: prompt %s vanished from the backend; requeued",
-            self.held.job_id,
-            self.prompt_id,
-        )
-        await self.held.release(count_attempt=self.phase >= Phase.STARTED)
+        detail = f"prompt {self.prompt_id} vanished from ComfyUI's queue and history"
+        logger.warning("job %s: %s (did ComfyUI restart?)", self.held.job_id, detail)
+        await self._requeue(detail)
 
     async def _backend_failed(self, error: ComfyError) -> None:
         logger.warning("job %s: backend %s failed: %s", self.held.job_id, self.backend.url, error)
@@ -326,10 +334,22 @@ class JobExecution:
         if self._cancelling():
             await self.held.finish(CANCELLED.status, timings=self.timer.as_dict())
             return
-        await self.held.release(count_attempt=self.phase >= Phase.STARTED)
+        await self._requeue(f"backend {self.backend.url} lost: {error}")
+
+    def _had_started(self) -> bool:
+        # A job taken over from a dead worker may have started under that worker.
+        return self.phase >= Phase.STARTED or self.held.job.status is JobStatus.RUNNING
+
+    async def _requeue(self, detail: str) -> None:
+        await self.held.requeue_lost(
+            detail,
+            started=self._had_started(),
+            max_attempts=self._options.max_attempts,
+            timings=self.timer.as_dict(),
+        )
 
     async def _release_on_shutdown(self) -> None:
-        if Phase.SUBMITTING <= self.phase < Phase.STARTED:
+        if Phase.SUBMITTING <= self.phase < Phase.STARTED and not self._backend_lost:
             with contextlib.suppress(ComfyError):
                 await self.backend.http.delete_from_queue([self.prompt_id])
         try:

@@ -14,6 +14,7 @@ from comfy_gateway.comfy import PromptFailed, PromptInterrupted, PromptResult, P
 from comfy_gateway.errors import PromptValidationError
 from comfy_gateway.jobs.model import JobError
 from comfy_gateway.jobs.status import JobStatus
+from comfy_gateway.worker.output_collection import CollectedOutputs
 
 
 class StopReason(StrEnum):
@@ -84,3 +85,24 @@ def workflow_invalid(error: PromptValidationError) -> JobError:
 
 def job_error(code: str, message: str) -> JobError:
     return JobError(code=code, message=message)
+
+
+def out_of_attempts(detail: str, attempts: int, max_attempts: int) -> JobError | None:
+    """The error of a job whose backend lost its prompt ``attempts`` times, once that
+    reaches ``max_attempts``; None while it may be tried again."""
+    if attempts < max_attempts:
+        return None
+    message = f"{detail}; gave up after {attempts} attempts"
+    return JobError(code="backend_unavailable", message=message)
+
+
+def verdict_after_collection(verdict: Verdict, collected: CollectedOutputs) -> Verdict:
+    """A full output store fails the job ``storage_full``; a completed prompt whose
+    outputs could not all be stored fails ``output_unavailable``. Stored outputs stay."""
+    if collected.storage_full is not None and verdict.status is not JobStatus.CANCELLED:
+        message = f"the output store is full: {collected.storage_full}"
+        return Verdict(status=JobStatus.FAILED, error=job_error("storage_full", message))
+    if collected.missing and verdict.status is JobStatus.COMPLETED:
+        message = "outputs could not be stored: " + "; ".join(collected.missing)
+        return Verdict(status=JobStatus.FAILED, error=job_error("output_unavailable", message))
+    return verdict

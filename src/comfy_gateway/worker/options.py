@@ -30,9 +30,19 @@ class WorkerOptions:
     claim_poll_interval_s: float = 0.05
     prompts_per_backend: int = PROMPTS_PER_BACKEND
     drain_timeout_s: float = 30.0
+    #: Tries of a job whose prompt was lost with its backend before it fails for good.
+    max_attempts: int = 3
+    #: How often leases that ran out are handed back to the queue (0: lease_s).
+    reap_interval_s: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.lease_s <= 0 or self.claim_poll_interval_s <= 0 or self.prompts_per_backend < 1:
+        if (
+            self.lease_s <= 0
+            or self.claim_poll_interval_s <= 0
+            or self.prompts_per_backend < 1
+            or self.max_attempts < 1
+            or self.drain_timeout_s < 0
+        ):
             raise ValueError(f"unusable worker options: {self}")
 
     @property
@@ -40,6 +50,10 @@ class WorkerOptions:
         # Three beats per lease: one lost or late beat never lets the lease run out; and
         # no rarer than every 2 s, as the beat is how a cancel from another process arrives.
         return min(self.lease_s / 3, MAX_HEARTBEAT_INTERVAL_S)
+
+    @property
+    def reap_every_s(self) -> float:
+        return self.reap_interval_s or self.lease_s
 
     @classmethod
     def from_settings(
@@ -50,4 +64,6 @@ class WorkerOptions:
             lease_s=settings.lease_s,
             progress_persist_interval_s=settings.progress_persist_interval_s,
             backend_lost_after_s=settings.backend_lost_after_s,
+            drain_timeout_s=settings.drain_timeout_s,
+            max_attempts=settings.max_attempts,
         )

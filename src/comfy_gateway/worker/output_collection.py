@@ -16,17 +16,19 @@ from comfy_gateway.errors import ComfyError
 from comfy_gateway.jobs.model import JobOutput
 from comfy_gateway.jobs.outputs import OutputEntry, collect_output_entries, storage_key
 from comfy_gateway.storage import BlobInfo, BlobStore
-from comfy_gateway.storage.blobs import BlobStoreError
+from comfy_gateway.storage.blobs import BlobStoreError, StorageFull
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
 class CollectedOutputs:
-    """What was stored, and a description of each output that could not be."""
+    """What was stored, a description of each output that could not be, and why
+    collection stopped early if the output store ran out of space."""
 
     outputs: list[JobOutput]
     missing: list[str]
+    storage_full: str | None = None
 
 
 async def collect_outputs(
@@ -42,11 +44,16 @@ async def collect_outputs(
     One output that cannot be fetched or stored does not stop the others: outputs made
     before a failure are kept, and the caller decides whether the job can complete.
     """
-    outputs, missing = [], []
+    outputs: list[JobOutput] = []
+    missing: list[str] = []
     for entry in collect_output_entries(executed.items(), job_id=job_id):
         key = storage_key(tenant_id, job_id, entry.index, entry.filename)
         try:
             info = await store_entry(http, blobs, entry, key)
+        except StorageFull as exc:
+            # A full disk stays full for the next output too: stop, keep what is stored.
+            logger.error("job %s: output store is full: %s", job_id, exc)
+            return CollectedOutputs(outputs=outputs, missing=missing, storage_full=str(exc))
         except (ComfyError, BlobStoreError) as exc:
             logger.warning("job %s: output %s not stored: %s", job_id, entry.filename, exc)
             missing.append(f"{entry.filename}: {exc}")

@@ -18,7 +18,9 @@ from comfy_gateway.jobs.errors import StoreError
 from comfy_gateway.jobs.model import Claim, Job
 from comfy_gateway.storage import BlobStore
 from comfy_gateway.store.interface import JobStore
+from comfy_gateway.store.lease_recovery import require_lease_store
 from comfy_gateway.worker.backend_pool import Backend, BackendPool
+from comfy_gateway.worker.backend_watch import give_back_waiting_jobs
 from comfy_gateway.worker.heartbeats import beat_all
 from comfy_gateway.worker.held_job import HeldJob
 from comfy_gateway.worker.job_execution import JobExecution, Phase
@@ -40,7 +42,7 @@ class Worker:
         backends: BackendPool,
     ) -> None:
         self.options = options
-        self.store = store
+        self.store = require_lease_store(store)
         self.blobs = blobs
         self.events = events
         self.backends = backends
@@ -54,6 +56,8 @@ class Worker:
         helpers = [
             asyncio.create_task(self.backends.maintain(halt)),
             asyncio.create_task(self._heartbeats(halt)),
+            asyncio.create_task(self._reaper(halt)),
+            asyncio.create_task(self._backend_watch(halt)),
             asyncio.create_task(self._wake_on(stop)),
         ]
         try:
@@ -122,13 +126,35 @@ class Worker:
         await stop.wait()
         self._wake.set()
 
-    # -- leases ------------------------------------------------------------------------
+    # -- leases and lost backends ------------------------------------------------------
 
     async def _heartbeats(self, halt: asyncio.Event) -> None:
         while not halt.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(halt.wait(), self.options.heartbeat_interval_s)
             await beat_all(self.executions.values(), lease_s=self.options.lease_s)
+
+    async def _backend_watch(self, halt: asyncio.Event) -> None:
+        # Apart from the heartbeats: a backend slow to answer must not delay a lease.
+        while not halt.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(halt.wait(), self.options.heartbeat_interval_s)
+            await give_back_waiting_jobs(self.backends.members, self.executions.values())
+
+    async def _reaper(self, halt: asyncio.Event) -> None:
+        """From the start on, hand jobs of dead workers back to the queue; the claim loop
+        then takes them and re-attaches to their prompts."""
+        while not halt.is_set():
+            try:
+                reaped = await self.store.reap_expired_leases()
+            except StoreError as exc:
+                logger.warning("reaping expired leases failed: %s", exc)
+            else:
+                if reaped:
+                    logger.info("leases ran out: %s back in the queue", ", ".join(reaped))
+                    self._wake.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(halt.wait(), self.options.reap_every_s)
 
     # -- shutdown ----------------------------------------------------------------------
 

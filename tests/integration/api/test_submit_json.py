@@ -358,7 +358,7 @@ async def test_the_submit_route_is_in_the_openapi_document(client: httpx.AsyncCl
     }
 
 
-@pytest.mark.parametrize("settings", [{"fetch_allow_list": ["127.0.0.0/8"]}], indirect=True)
+@pytest.mark.parametrize("settings", [{"webhook_allow_list": ["127.0.0.0/8"]}], indirect=True)
 @pytest.mark.parametrize("url", ["http://93.184.216.34/hook", "http://127.0.0.1:9/hook"])
 async def test_an_acceptable_webhook_url_is_stored(
     client: httpx.AsyncClient, store: SqlJobStore, url: str

@@ -121,11 +121,14 @@ def worker_options(**overrides: Any) -> WorkerOptions:
     return WorkerOptions(**{**values, **overrides})
 
 
-def backend_pool_for(url: str | list[str], *, reconnect_budget_s: float = 10.0) -> BackendPool:
+def backend_pool_for(
+    url: str | list[str], *, reconnect_budget_s: float = 10.0, client_token: str | None = None
+) -> BackendPool:
     return BackendPool(
         [url] if isinstance(url, str) else url,
         reconnect_policy=ReconnectPolicy(initial=0.05, maximum=0.3, budget=reconnect_budget_s),
         retry=RetryBackoff(initial=0.1, maximum=0.3),
+        client_token=client_token,
     )
 
 
@@ -136,11 +139,16 @@ async def running_worker(
     *,
     options: WorkerOptions | None = None,
     reconnect_budget_s: float = 10.0,
+    store: SqlJobStore | None = None,
+    client_token: str | None = None,
 ) -> AsyncIterator[WorkerHarness]:
-    store = await open_sqlite_store(tmp_path / "jobs.sqlite3")
+    """A worker on ``url`` until the block ends; on its own store unless ``store`` is given
+    (then the caller closes it)."""
+    own_store = store is None
+    store = store or await open_sqlite_store(tmp_path / "jobs.sqlite3")
     blobs = LocalBlobStore(tmp_path / "blobs")
     events = InProcessJobEvents()
-    pool = backend_pool_for(url, reconnect_budget_s=reconnect_budget_s)
+    pool = backend_pool_for(url, reconnect_budget_s=reconnect_budget_s, client_token=client_token)
     worker = Worker(
         options or worker_options(), store=store, blobs=blobs, events=events, backends=pool
     )
@@ -153,7 +161,8 @@ async def running_worker(
         try:
             await asyncio.wait_for(task, 15)
         finally:
-            await store.close()
+            if own_store:
+                await store.close()
 
 
 def sim_control(url: str) -> httpx.AsyncClient:

@@ -58,13 +58,17 @@ class _CappedMultiPartParser(MultiPartParser):
     """Starlette's parser with a per-file byte cap and a media file count."""
 
     def __init__(
-        self, headers: Headers, stream: AsyncGenerator[bytes, None], limits: MultipartLimits
+        self,
+        headers: Headers,
+        stream: AsyncGenerator[bytes, None],
+        limits: MultipartLimits,
+        max_fields: int = _MAX_FIELDS,
     ) -> None:
         super().__init__(
             headers,
             stream,
             max_files=limits.media_items + len(_JSON_PARTS),
-            max_fields=_MAX_FIELDS,
+            max_fields=max_fields,
             max_part_size=limits.json_bytes,
         )
         self._limits = limits
@@ -109,14 +113,28 @@ async def open_multipart(
     """Parse the form under the caps; the spooled files are closed when the block ends."""
     form = await _parse_form(request, limits)
     try:
-        yield MultipartSubmission(request=await _request_json(form), files=_media_files(form))
+        yield MultipartSubmission(request=await _request_json(form), files=media_files(form))
     finally:
         await form.close()
 
 
-async def _parse_form(request: Request, limits: MultipartLimits) -> FormData:
+@asynccontextmanager
+async def open_form(
+    request: Request, limits: MultipartLimits, *, max_fields: int
+) -> AsyncIterator[FormData]:
+    """The form under the same caps with its plain fields kept (the shim's ``/run``)."""
+    form = await _parse_form(request, limits, max_fields)
+    try:
+        yield form
+    finally:
+        await form.close()
+
+
+async def _parse_form(
+    request: Request, limits: MultipartLimits, max_fields: int = _MAX_FIELDS
+) -> FormData:
     stream = capped_stream(request, limits.body_bytes)
-    parser = _CappedMultiPartParser(request.headers, stream, limits)
+    parser = _CappedMultiPartParser(request.headers, stream, limits, max_fields)
     try:
         return await parser.parse()
     except MultiPartException as exc:
@@ -137,7 +155,7 @@ async def _request_json(form: FormData) -> dict[str, Any]:
             "a multipart submit needs exactly one 'request' part (the JSON body) or one "
             "'workflow' part (just the graph)",
         )
-    text = await _part_text(form[present[0]])
+    text = await part_text(form[present[0]])
     value = parse_json(text, what=f"the {present[0]!r} part")
     if present[0] == WORKFLOW_PART:
         return {"workflow": value}
@@ -158,7 +176,7 @@ def _refuse_unknown_fields(form: FormData) -> None:
             )
 
 
-async def _part_text(part: str | UploadFile) -> str:
+async def part_text(part: str | UploadFile) -> str:
     if isinstance(part, str):
         return part
     raw = await part.read()  # the parser capped it at the JSON limit
@@ -168,7 +186,7 @@ async def _part_text(part: str | UploadFile) -> str:
         raise ApiError(400, "invalid_json", "the JSON part is not UTF-8 text") from exc
 
 
-def _media_files(form: FormData) -> tuple[FilePart, ...]:
+def media_files(form: FormData) -> tuple[FilePart, ...]:
     files = []
     for key, value in form.multi_items():
         if isinstance(value, str) or key in _JSON_PARTS:

@@ -9,13 +9,15 @@ blobs just written are deleted, so a refused submit leaves nothing behind.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import anyio
 
 from comfy_gateway.api.context import ApiContext
-from comfy_gateway.api.intake.idempotency import request_hash
+from comfy_gateway.api.intake.idempotency import canonical_json, request_hash
 from comfy_gateway.api.intake.media_intake import (
     MediaLimits,
     StagedSubmissionMedia,
@@ -41,12 +43,19 @@ _PENDING_REFERENCE = "comfy-gateway/pending-media"
 
 @dataclass(frozen=True, kw_only=True)
 class Submission:
-    """One submit as the API received it."""
+    """One submit as the API received it.
+
+    A template submit sets ``resolved_params`` (the values the template chose, which the
+    job records instead of ``request.params``) and ``hash_basis`` (the request as the
+    client sent it, which the Idempotency-Key hash covers instead of the rendered graph).
+    """
 
     tenant_id: str
     request: SubmitRequest
     files: Sequence[FilePart] = ()
     idempotency_key: str | None = None
+    resolved_params: Mapping[str, Any] | None = None
+    hash_basis: Any = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +83,9 @@ async def submit_job(context: ApiContext, submission: Submission) -> SubmitOutco
     check_media_plan(request, submission.files, limits)
     job_id = new_job_id()  # before the graph edits: filename_prefix names the job
     _rehearse_graph(request, submission.files, job_id)
-    await check_webhook_url(request.webhook_url, context.fetcher)
+    await check_webhook_url(
+        request.webhook_url, context.fetcher, context.settings.webhook_allow_list
+    )
     staged = await stage_media(request, submission.files, context.fetcher, limits)
     try:
         graph = _edited_graph(request, staged, job_id)
@@ -132,7 +143,9 @@ def _new_job(
         tenant_id=submission.tenant_id,
         workflow=graph,
         priority=request.priority,
-        resolved_params=dict(request.params),
+        resolved_params=dict(
+            request.params if submission.resolved_params is None else submission.resolved_params
+        ),
         timeout_s=request.timeout_s or settings.job_timeout_s,
         webhook_url=request.webhook_url,
     )
@@ -172,7 +185,14 @@ async def _write(
     job, created = await context.store.create_job(
         replace(new_job, media=refs),
         idempotency_key=submission.idempotency_key,
-        request_hash=request_hash(submission.request, uploaded),
+        request_hash=_submission_hash(submission, uploaded),
         limits=queue_limits(context.settings),
     )
     return SubmitOutcome(job=job, created=created)
+
+
+def _submission_hash(submission: Submission, uploaded: Iterable[tuple[str, str]]) -> str:
+    if submission.hash_basis is None:
+        return request_hash(submission.request, uploaded)
+    files = sorted(uploaded)
+    return hashlib.sha256(canonical_json(["template", submission.hash_basis, files])).hexdigest()

@@ -7,10 +7,17 @@ the only line of defence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import httpx
 
 from comfy_gateway.api.errors import ApiError
-from comfy_gateway.net.address_guard import FetchFailed, check_address, parse_ip_literal
+from comfy_gateway.net.address_guard import (
+    AddressPolicy,
+    FetchFailed,
+    check_address,
+    parse_ip_literal,
+)
 from comfy_gateway.net.safe_fetch import SafeFetcher
 
 
@@ -35,12 +42,18 @@ def _parsed(url: str) -> httpx.URL:
     return parsed
 
 
-async def check_webhook_url(url: str | None, fetcher: SafeFetcher) -> None:
-    """Refuse (422 ``webhook_url_refused``) a URL that resolves to a non-public address."""
+async def check_webhook_url(
+    url: str | None, fetcher: SafeFetcher, allow_list: Sequence[str] = ()
+) -> None:
+    """Refuse (422 ``webhook_url_refused``) a URL that resolves to a non-public address.
+
+    Webhooks have their own allow-list (``webhook_allow_list``), the one the sender
+    checks at delivery; the fetcher only lends its resolver."""
     if url is None:
         return
+    policy = AddressPolicy.from_entries(allow_list)
     parsed = _parsed(url)
-    if fetcher.policy.host_is_allowed(parsed.host):
+    if policy.host_is_allowed(parsed.host):
         return
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
@@ -49,6 +62,6 @@ async def check_webhook_url(url: str | None, fetcher: SafeFetcher) -> None:
         if not addresses:
             raise FetchFailed(f"host {parsed.host!r} resolves to no address")
         for address in addresses:
-            check_address(address, fetcher.policy)
+            check_address(address, policy)
     except FetchFailed as exc:
         raise _refused(url, str(exc)) from exc

@@ -4,6 +4,10 @@ The route is the I/O shell: it reads the body under its cap, validates it into a
 `SubmitRequest` and hands it to the submit use-case; domain and store errors reach the
 client through the app's error handlers. The body is read by hand rather than declared as
 a FastAPI body parameter, because the cap must apply before anything is parsed.
+
+A JSON body in the RunPod-style action form (``{"action": "wan22_i2v", …}``, also inside
+``{"input": …}``) is a template request: it is rendered and then submitted exactly like
+``POST /v1/templates/{name}/jobs``, through the same functions as any other submit.
 """
 
 from __future__ import annotations
@@ -23,8 +27,14 @@ from comfy_gateway.api.intake.multipart import MultipartLimits, open_multipart
 from comfy_gateway.api.intake.submission import Submission, SubmitOutcome, submit_job
 from comfy_gateway.api.job_body import job_body
 from comfy_gateway.api.submit_models import SubmitRequest
+from comfy_gateway.api.template_jobs import (
+    TemplateRequest,
+    prepare_template_request,
+    template_registry,
+)
 from comfy_gateway.api.wait import job_location, wait_budget, wait_timeout, wait_until_terminal
 from comfy_gateway.config import GatewaySettings
+from comfy_gateway.templates import is_action_form, parse_action_form
 
 router = APIRouter(tags=["jobs"])
 
@@ -35,7 +45,9 @@ _REQUEST_BODY_DOC: dict[str, Any] = {
             "JSON: {workflow, params, inputs, media, priority, timeout_s, webhook_url, wait, "
             "wait_timeout_s}. Multipart: a 'request' part holding that JSON (or a 'workflow' "
             "part holding just the graph) and one file part per media item, named by its "
-            "filename."
+            "filename. Or the action form of a template: {action: 'wan22_i2v', <template "
+            "parameters>, <wait, priority, ...>}, optionally wrapped as {input: {...}}; '_' "
+            "in the action stands for '-' in the template name (see GET /v1/templates)."
         ),
         "content": {
             "application/json": {"schema": {"type": "object"}},
@@ -79,9 +91,36 @@ def multipart_limits(settings: GatewaySettings) -> MultipartLimits:
 async def submit(request: Request, tenant: Tenant, context: Context) -> JSONResponse:
     key = check_idempotency_key(request.headers.get("idempotency-key"))
     parsed, outcome = await _submit_body(request, context, tenant, key)
+    return await answer_submitted(request, context, tenant, parsed, outcome)
+
+
+async def answer_submitted(
+    request: Request,
+    context: ApiContext,
+    tenant: str,
+    parsed: SubmitRequest,
+    outcome: SubmitOutcome,
+) -> JSONResponse:
+    """202 (200 for a replay) with the job, or with ``wait`` the finished job or a 504."""
     if parsed.wait:
         return await _answer_after_wait(request, context, tenant, parsed, outcome)
     return _job_answer(outcome, status_code=202 if outcome.created else 200)
+
+
+async def submit_template_request(
+    context: ApiContext, tenant: str, prepared: TemplateRequest, key: str | None
+) -> tuple[SubmitRequest, SubmitOutcome]:
+    """A rendered template request through the one submit use-case."""
+    parsed = parse_submit_request(prepared.body)
+    submission = Submission(
+        tenant_id=tenant,
+        request=parsed,
+        files=prepared.files,
+        idempotency_key=key,
+        resolved_params=prepared.resolved_params,
+        hash_basis=prepared.hash_basis,
+    )
+    return parsed, await submit_job(context, submission)
 
 
 async def _submit_body(
@@ -89,7 +128,10 @@ async def _submit_body(
 ) -> tuple[SubmitRequest, SubmitOutcome]:
     settings = context.settings
     if body_kind(request.headers.get("content-type")) is BodyKind.JSON:
-        parsed = parse_submit_request(await read_json_body(request, settings.max_json_body_bytes))
+        raw = await read_json_body(request, settings.max_json_body_bytes)
+        if is_action_form(raw):
+            return await _submit_action(context, tenant, raw, key)
+        parsed = parse_submit_request(raw)
         submission = Submission(tenant_id=tenant, request=parsed, idempotency_key=key)
         return parsed, await submit_job(context, submission)
     async with open_multipart(request, multipart_limits(settings)) as form:
@@ -98,6 +140,15 @@ async def _submit_body(
             tenant_id=tenant, request=parsed, files=form.files, idempotency_key=key
         )
         return parsed, await submit_job(context, submission)
+
+
+async def _submit_action(
+    context: ApiContext, tenant: str, raw: Any, key: str | None
+) -> tuple[SubmitRequest, SubmitOutcome]:
+    action = parse_action_form(raw)
+    registry = template_registry(context)
+    prepared = prepare_template_request(registry, action.template, action.params)
+    return await submit_template_request(context, tenant, prepared, key)
 
 
 async def _until_disconnected(request: Request) -> None:

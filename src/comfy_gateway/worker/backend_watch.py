@@ -1,0 +1,54 @@
+"""Giving back the jobs that wait on a backend that stopped answering.
+
+API.md: on an unreachable backend, jobs not yet started are requeued at once; a running
+one only after ``backend_lost_after_s``. The running prompt's wait is the socket's
+reconnect budget (set to ``backend_lost_after_s``), which keeps going untouched here. A
+prompt that waits in the dead backend's queue, though, would wait that whole budget for
+nothing: its job goes back to the queue (uncounted, prompt id kept) as soon as the backend
+does not answer ``/system_stats``, and no new prompt goes there until it answers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+
+from comfy_gateway.worker.backend_pool import Backend
+from comfy_gateway.worker.job_execution import JobExecution, Phase
+
+logger = logging.getLogger(__name__)
+Running = tuple[JobExecution, asyncio.Task[None]]
+UNREACHABLE_DETAIL = "not answering; a running prompt may still resume there"
+
+
+async def give_back_waiting_jobs(
+    backends: Sequence[Backend], executions: Iterable[Running]
+) -> None:
+    """Probe each backend that holds a waiting prompt (or was unreachable) once."""
+    pairs = list(executions)
+    for backend in backends:
+        waiting = [
+            pair for pair in pairs if pair[0].backend is backend and pair[0].phase is Phase.PENDING
+        ]
+        if waiting or backend.unreachable:
+            await _probe(backend, waiting)
+
+
+async def _probe(backend: Backend, waiting: list[Running]) -> None:
+    if await backend.answers():
+        if backend.unreachable:
+            logger.info("backend %s answers again", backend.url)
+            backend.unreachable, backend.detail = False, None
+        return
+    if not backend.unreachable:
+        logger.warning(
+            "backend %s does not answer: %d waiting job(s) go back to the queue",
+            backend.url,
+            len(waiting),
+        )
+    backend.unreachable = True
+    backend.detail = UNREACHABLE_DETAIL
+    for execution, task in waiting:
+        execution.prepare_backend_loss()
+        task.cancel()
