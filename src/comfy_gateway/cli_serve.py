@@ -30,6 +30,38 @@ DrainTimeoutOption = Annotated[
         help="Seconds a stop waits for running jobs [COMFY_GATEWAY_DRAIN_TIMEOUT_S].",
     ),
 ]
+ComfyPathOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--comfy-path", help="Run and supervise this ComfyUI checkout [COMFY_GATEWAY_COMFY_PATH]."
+    ),
+]
+ComfyCmdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--comfy-cmd",
+        help="Run and supervise this command; {port} is filled in [COMFY_GATEWAY_COMFY_CMD].",
+    ),
+]
+GpusOption = Annotated[
+    str | None,
+    typer.Option("--gpus", help="One supervised ComfyUI per GPU, e.g. 0,1 [COMFY_GATEWAY_GPUS]."),
+]
+ComfyStartupTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--comfy-startup-timeout",
+        help="Seconds a supervised ComfyUI has to get ready "
+        "[COMFY_GATEWAY_COMFY_STARTUP_TIMEOUT_S].",
+    ),
+]
+ComfyEagerOption = Annotated[
+    bool,
+    typer.Option(
+        "--comfy-eager",
+        help="Start supervised ComfyUI at boot, not on the first job [COMFY_GATEWAY_COMFY_EAGER].",
+    ),
+]
 KeysFileOption = Annotated[
     Path | None, typer.Option(help="tenant:sha256 lines [COMFY_GATEWAY_API_KEYS_FILE].")
 ]
@@ -42,6 +74,23 @@ def build_settings(**overrides: Any) -> GatewaySettings:
         return GatewaySettings(**given)
     except ValidationError as exc:
         raise typer.BadParameter(str(exc)) from exc
+
+
+def _supervision(
+    comfy_path: Path | None,
+    comfy_cmd: str | None,
+    gpus: str | None,
+    startup_timeout: float | None,
+    eager: bool,
+) -> dict[str, Any]:
+    """The supervised-ComfyUI settings among the flags (None: not given, keep the env's)."""
+    return {
+        "comfy_path": comfy_path,
+        "comfy_cmd": comfy_cmd,
+        "gpus": gpus,
+        "comfy_startup_timeout_s": startup_timeout,
+        "comfy_eager": eager or None,
+    }
 
 
 def _run(main: Any) -> None:
@@ -79,6 +128,11 @@ def serve(  # noqa: PLR0917 - one parameter per flag is how typer works
         ),
     ] = False,
     drain_timeout: DrainTimeoutOption = None,
+    comfy_path: ComfyPathOption = None,
+    comfy_cmd: ComfyCmdOption = None,
+    gpus: GpusOption = None,
+    comfy_startup_timeout: ComfyStartupTimeoutOption = None,
+    comfy_eager: ComfyEagerOption = False,
 ) -> None:
     """Run the API and (unless --no-worker) the worker in one process."""
     from comfy_gateway.serving import serve as serve_async
@@ -92,19 +146,28 @@ def serve(  # noqa: PLR0917 - one parameter per flag is how typer works
         api_keys_file=api_keys_file,
         require_api_key=require_api_key or None,
         drain_timeout_s=drain_timeout,
+        **_supervision(comfy_path, comfy_cmd, gpus, comfy_startup_timeout, comfy_eager),
     )
     _run(serve_async(settings, dev_simulator=dev_simulator))
 
 
-def worker(
+def worker(  # noqa: PLR0917 - one parameter per flag is how typer works
     data_dir: DataDirOption = None,
     comfy_url: ComfyUrlOption = None,
     drain_timeout: DrainTimeoutOption = None,
+    comfy_path: ComfyPathOption = None,
+    comfy_cmd: ComfyCmdOption = None,
+    gpus: GpusOption = None,
+    comfy_startup_timeout: ComfyStartupTimeoutOption = None,
+    comfy_eager: ComfyEagerOption = False,
 ) -> None:
     """Run only the worker, on the same data folder as an API started with --no-worker."""
     from comfy_gateway.serving import run_worker
 
     settings = build_settings(
-        data_dir=data_dir, comfy_urls=comfy_url, drain_timeout_s=drain_timeout
+        data_dir=data_dir,
+        comfy_urls=comfy_url,
+        drain_timeout_s=drain_timeout,
+        **_supervision(comfy_path, comfy_cmd, gpus, comfy_startup_timeout, comfy_eager),
     )
     _run(run_worker(settings))

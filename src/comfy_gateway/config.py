@@ -34,6 +34,14 @@ class GatewaySettings(BaseSettings):
     comfy_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     no_worker: bool = False
 
+    # Supervised ComfyUI (API.md "Shutdown and supervision"): a checkout to run, or a
+    # command template with {port}; one process per GPU in ``gpus`` ("0,1").
+    comfy_path: Path | None = None
+    comfy_cmd: str | None = None
+    gpus: str | None = None
+    comfy_startup_timeout_s: float = Field(default=120.0, gt=0)
+    comfy_eager: bool = False
+
     api_keys: str | None = None
     api_keys_file: Path | None = None
     require_api_key: bool = False
@@ -70,6 +78,10 @@ class GatewaySettings(BaseSettings):
     webhook_allow_list: Annotated[list[str], NoDecode] = Field(default_factory=list)
     webhook_max_attempts: int = Field(default=6, ge=1)
     webhook_timeout_s: float = Field(default=10.0, gt=0)
+
+    # A node catalogue (a saved catalogue or a bare `/object_info` answer, such as the
+    # captured object_info.json) used for a backend whose own was never fetched yet.
+    catalogue_file: Path | None = None
 
     # The shim's `POST /run` runs this API-format graph when a request names none.
     default_workflow: Path | None = None
@@ -109,6 +121,10 @@ class GatewaySettings(BaseSettings):
         if any(len(pair) != 2 or not pair[0].strip() for pair in pairs):
             raise ValueError("expected tenant:secret pairs separated by commas")
         return {tenant.strip(): secret.strip() for tenant, secret in pairs}
+
+    @property
+    def supervises_comfy(self) -> bool:
+        return self.comfy_path is not None or self.comfy_cmd is not None
 
     @property
     def sqlite_path(self) -> Path:

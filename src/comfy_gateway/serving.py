@@ -31,6 +31,7 @@ from comfy_gateway.runtime import (
 from comfy_gateway.templates import TemplateRegistry
 from comfy_gateway.webhooks import start_webhook_sender
 from comfy_gateway.worker import BackendPool, Worker, WorkerOptions
+from comfy_gateway.worker.capabilities import worker_catalogues
 
 log = logging.getLogger("comfy_gateway")
 READY_PREFIX = "GATEWAY READY"
@@ -63,8 +64,8 @@ async def backend_urls(
     settings: GatewaySettings, *, dev_simulator: bool
 ) -> AsyncIterator[list[str]]:
     """The configured ComfyUI URLs, or a dev simulator's when none is configured."""
-    if settings.comfy_urls or not dev_simulator:
-        if not settings.comfy_urls:
+    if settings.comfy_urls or settings.supervises_comfy or not dev_simulator:
+        if not settings.comfy_urls and not settings.supervises_comfy:
             log.warning("no ComfyUI configured (--comfy-url): jobs will wait for a backend")
         yield list(settings.comfy_urls)
         return
@@ -116,9 +117,14 @@ async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> No
         webhook_task: asyncio.Task[None] | None = None
         health: BackendHealth
         if settings.no_worker:
+            if settings.supervises_comfy:
+                log.warning("--comfy-path/--comfy-cmd are ignored with --no-worker")
             health = ComfyBackendProbe(urls)
         else:
             pool = BackendPool.from_settings(settings.model_copy(update={"comfy_urls": urls}))
+            stack.push_async_callback(pool.stop_supervised)  # after the worker let go
+            if settings.comfy_eager:
+                await pool.start_supervised()
             health = pool
             worker = Worker(
                 WorkerOptions.from_settings(settings),
@@ -126,6 +132,7 @@ async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> No
                 blobs=services.blobs,
                 events=services.events,
                 backends=pool,
+                catalogues=worker_catalogues(settings),
             )
             worker_task = asyncio.create_task(worker.run(stop))
             sweeper_task = start_retention_sweeper(settings, services.store, services.blobs, stop)
@@ -153,7 +160,7 @@ async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> No
 
 async def run_worker(settings: GatewaySettings) -> None:
     """The worker alone (the API runs elsewhere on the same store) until SIGINT/SIGTERM."""
-    if not settings.comfy_urls:
+    if not settings.comfy_urls and not settings.supervises_comfy:
         log.warning("no ComfyUI configured (--comfy-url): the worker will wait for a backend")
     # The API runs in another process: cancel requests reach this worker by polling the
     # store (every events_poll_interval_s) instead of waiting for the next heartbeat.
@@ -162,12 +169,16 @@ async def run_worker(settings: GatewaySettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    pool = BackendPool.from_settings(settings)
+    if settings.comfy_eager:
+        await pool.start_supervised()
     worker = Worker(
         WorkerOptions.from_settings(settings),
         store=services.store,
         blobs=services.blobs,
         events=services.events,
-        backends=BackendPool.from_settings(settings),
+        backends=pool,
+        catalogues=worker_catalogues(settings),
     )
     sweeper_task = start_retention_sweeper(settings, services.store, services.blobs, stop)
     webhook_task = start_webhook_sender(settings, services.store, stop)
@@ -180,6 +191,7 @@ async def run_worker(settings: GatewaySettings) -> None:
             await sweeper_task
         if webhook_task is not None:
             await webhook_task
+        await pool.stop_supervised()
         await services.store.close()
 
 

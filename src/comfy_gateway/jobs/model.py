@@ -101,6 +101,9 @@ class NewJob:
     media: tuple[MediaRef, ...] = ()
     timeout_s: float = DEFAULT_TIMEOUT_S
     webhook_url: str | None = None
+    #: Node classes and model files the graph needs (``GraphRequirements.to_json()``);
+    #: None when no node catalogue was known at submit.
+    requirements: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -138,6 +141,8 @@ class Job:
     prompt_id: str | None
     backend: str | None
     webhook_delivery: WebhookDelivery | None = None
+    #: What the graph needs to run (see ``NewJob.requirements``); None when unknown.
+    requirements: dict[str, Any] | None = None
 
     @property
     def is_terminal(self) -> bool:

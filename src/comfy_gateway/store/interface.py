@@ -9,7 +9,7 @@ The store never waits for changes; the ``JobEvents`` layer polls or listens.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
@@ -89,10 +89,18 @@ class JobStore(Protocol):
         worker. Terminal: ``IllegalTransition``."""
         ...
 
-    async def claim_next_job(self, worker_id: str, lease_s: float) -> Claim | None:
+    async def claim_next_job(
+        self,
+        worker_id: str,
+        lease_s: float,
+        *,
+        can_run: Callable[[Mapping[str, Any] | None], bool] | None = None,
+    ) -> Claim | None:
         """Highest priority, then oldest, among queued jobs nobody holds and active jobs
         whose lease expired (a running one is taken over: look its prompt up first).
-        The status does not change. The claimed job may carry ``cancel_requested``."""
+        The status does not change. The claimed job may carry ``cancel_requested``.
+        ``can_run`` (given the job's stored requirements, None if unknown) skips jobs
+        this worker must not hold."""
         ...
 
     async def heartbeat(self, job_id: str, fencing_token: int, lease_s: float) -> Job:

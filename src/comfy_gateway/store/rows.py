@@ -41,6 +41,7 @@ def new_job_values(new_job: NewJob) -> dict[str, Any]:
         "media": [asdict(item) for item in new_job.media],
         "timeout_s": new_job.timeout_s,
         "webhook_url": new_job.webhook_url,
+        "requirements": new_job.requirements,
         "version": 1,
         "cancel_requested": False,
         "claimed_by": None,
@@ -126,6 +127,7 @@ def job_from_row(row: Row, outputs: Iterable[JobOutput]) -> Job:
         prompt_id=row["prompt_id"],
         backend=row["backend"],
         webhook_delivery=webhook_delivery_from_row(row),
+        requirements=row.get("requirements"),
     )
 
 

@@ -66,6 +66,9 @@ jobs = Table(
     Column("webhook_status", String(16), nullable=True),
     Column("webhook_attempts", Integer, nullable=True),
     Column("webhook_last_error", Text, nullable=True),
+    # What the job needs (0003): {"node_classes": [...], "model_files": {folder: [...]}},
+    # NULL when no node catalogue was known at submit (the worker then checks it).
+    Column("requirements", json_column(), nullable=True),
 )
 # The list: one tenant, newest first (read backwards), optionally by status.
 Index("ix_jobs_tenant_created", jobs.c.tenant_id, jobs.c.created_at, jobs.c.job_id)

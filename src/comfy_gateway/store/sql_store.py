@@ -22,6 +22,7 @@ from comfy_gateway.jobs.errors import ConstraintViolation, StoreError
 from comfy_gateway.jobs.model import Attempt, Claim, Job, JobError, JobOutput, JobPage, NewJob
 from comfy_gateway.jobs.status import JobStatus, check_transition
 from comfy_gateway.store import sql_queries as q
+from comfy_gateway.store.capable_claim import RequirementsFilter, first_runnable
 from comfy_gateway.store.clock import Clock, SystemClock
 from comfy_gateway.store.cursor import ListPosition, decode_cursor, encode_cursor
 from comfy_gateway.store.idempotency import IdempotentRequest, find_replay, remember_key
@@ -222,11 +223,13 @@ class SqlJobStore(LeaseRecovery, RetentionQueries, WebhookOutboxMixin):
 
     # --- worker side -----------------------------------------------------------------
 
-    async def claim_next_job(self, worker_id: str, lease_s: float) -> Claim | None:
+    async def claim_next_job(
+        self, worker_id: str, lease_s: float, *, can_run: RequirementsFilter | None = None
+    ) -> Claim | None:
         _check_lease(lease_s)
         async with self._transaction(write=True) as conn:
             now = self._clock.now()
-            candidate = (
+            candidate: Any = (
                 select(jobs.c.job_id)
                 .where(q.claimable(now))
                 .order_by(jobs.c.priority.desc(), jobs.c.created_at, jobs.c.job_id)
@@ -234,10 +237,14 @@ class SqlJobStore(LeaseRecovery, RetentionQueries, WebhookOutboxMixin):
                 .with_for_update(skip_locked=True)
                 .scalar_subquery()
             )
+            if can_run is not None:
+                candidate = await first_runnable(conn, now, can_run)
+                if candidate is None:
+                    return None
             expires = now + timedelta(seconds=lease_s)
             claimed = await conn.execute(
                 update(jobs)
-                .where(jobs.c.job_id == candidate)
+                .where(jobs.c.job_id == candidate, q.claimable(now))
                 .values(
                     claimed_by=worker_id,
                     lease_expires_at=expires,

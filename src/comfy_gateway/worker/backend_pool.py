@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from comfy_gateway.backend_health import BackendState
 from comfy_gateway.comfy import (
@@ -25,7 +26,11 @@ from comfy_gateway.comfy import (
 from comfy_gateway.comfy.client_identity import make_client_id
 from comfy_gateway.config import GatewaySettings
 from comfy_gateway.errors import ComfyError
+from comfy_gateway.supervisor import SupervisedBackends
 from comfy_gateway.worker.retry_backoff import RetryBackoff
+
+if TYPE_CHECKING:
+    from comfy_gateway.worker.supervised_backend import CrashHandler, SupervisedBackend
 
 logger = logging.getLogger(__name__)
 MAINTENANCE_INTERVAL_S = 0.2
@@ -70,6 +75,18 @@ class Backend:
     def ready(self) -> bool:
         """Can take a new prompt."""
         return self.status is BackendStatus.READY and not self.unreachable and self.socket_open
+
+    @property
+    def claimable(self) -> bool:
+        """A job may be claimed for it: ready, or (supervised) startable for the job."""
+        return self.ready
+
+    def connectable(self) -> bool:
+        """Worth a connection attempt now (a supervised one: once its process is ready)."""
+        return True
+
+    async def prepare(self) -> None:
+        """Before a job uses it: nothing here (a supervised backend starts on demand)."""
 
     @property
     def socket_open(self) -> bool:
@@ -134,9 +151,10 @@ class BackendPool:
         timeouts: ComfyTimeouts | None = None,
         clock: Callable[[], float] = time.monotonic,
         client_token: str | None = None,
+        supervised: Sequence[SupervisedBackend] = (),
     ) -> None:
         """``client_token`` replaces the process token in the sockets' client ids, for
-        two workers in one process (tests)."""
+        two workers in one process (tests); ``supervised`` are the ComfyUIs we run."""
         policy = reconnect_policy or ReconnectPolicy()
         self.members: tuple[Backend, ...] = tuple(
             Backend(
@@ -146,7 +164,8 @@ class BackendPool:
                 client_id=make_client_id(url, token=client_token) if client_token else None,
             )
             for url in dict.fromkeys(url.rstrip("/") for url in urls)
-        )
+        ) + tuple(supervised)
+        self.supervised = tuple(supervised)
         self.retry = retry or RetryBackoff()
         self._clock = clock
 
@@ -155,7 +174,11 @@ class BackendPool:
         """One backend per ``comfy_urls``; a socket that cannot be reopened within
         ``backend_lost_after_s`` gives its running jobs back to the queue."""
         policy = ReconnectPolicy(budget=settings.backend_lost_after_s)
-        return cls(settings.comfy_urls, reconnect_policy=policy)
+        # Imported here: the supervised member is itself a Backend of this module.
+        from comfy_gateway.worker.supervised_backend import supervised_backends
+
+        supervised = supervised_backends(settings, policy=policy)
+        return cls(settings.comfy_urls, reconnect_policy=policy, supervised=supervised)
 
     # -- BackendHealth -----------------------------------------------------------------
 
@@ -163,7 +186,24 @@ class BackendPool:
         return [backend.health() for backend in self.members]
 
     def can_start_lazily(self) -> bool:
-        return False  # these backends are not supervised by us
+        """A supervised backend is not ready yet but will be, on demand or by restart."""
+        return self._supervision().can_start_lazily()
+
+    def _supervision(self) -> SupervisedBackends:
+        return SupervisedBackends([member.supervisor for member in self.supervised])
+
+    async def start_supervised(self) -> None:
+        """Eager start: launch every supervised ComfyUI now (readiness comes later)."""
+        await self._supervision().start_all()
+
+    async def stop_supervised(self) -> None:
+        """Stop every supervised ComfyUI (after the worker drained and let go)."""
+        await self._supervision().stop_all()
+
+    def set_crash_handler(self, handler: CrashHandler) -> None:
+        """Who hears at once that a supervised ComfyUI died (the worker)."""
+        for member in self.supervised:
+            member.on_crash = handler
 
     # -- for the worker ----------------------------------------------------------------
 
@@ -176,7 +216,7 @@ class BackendPool:
 
     def with_free_slot(self, slots_per_backend: int) -> list[Backend]:
         """Ready backends that can take another prompt, least busy first."""
-        free = [b for b in self.members if b.ready and b.in_flight < slots_per_backend]
+        free = [b for b in self.members if b.claimable and b.in_flight < slots_per_backend]
         return sorted(free, key=lambda backend: backend.in_flight)
 
     async def start(self) -> None:
@@ -214,6 +254,8 @@ class BackendPool:
             await self._try_connect(backend)
 
     async def _try_connect(self, backend: Backend) -> None:
+        if not backend.connectable():
+            return
         try:
             await backend.connect()
         except ComfyError as exc:

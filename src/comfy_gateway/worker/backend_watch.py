@@ -14,8 +14,10 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 
+from comfy_gateway.supervisor import CrashReport
 from comfy_gateway.worker.backend_pool import Backend
 from comfy_gateway.worker.job_execution import JobExecution, Phase
+from comfy_gateway.worker.supervised_backend import SupervisedBackend, crash_detail
 
 logger = logging.getLogger(__name__)
 Running = tuple[JobExecution, asyncio.Task[None]]
@@ -52,3 +54,17 @@ async def _probe(backend: Backend, waiting: list[Running]) -> None:
     for execution, task in waiting:
         execution.prepare_backend_loss()
         task.cancel()
+
+
+def give_back_after_crash(
+    backend: SupervisedBackend, crash: CrashReport, executions: Iterable[Running]
+) -> None:
+    """A supervised ComfyUI died: the prompts it held are gone with it. The running job is
+    retried with the crash in its attempt; waiting ones go back uncounted. Jobs that
+    wait for its start, or collect finished outputs, are left to their own course."""
+    detail = crash_detail(backend, crash)
+    for execution, task in list(executions):
+        if execution.backend is backend and Phase.SUBMITTING <= execution.phase <= Phase.STARTED:
+            logger.warning("job %s: its ComfyUI crashed mid-prompt", execution.held.job_id)
+            execution.prepare_backend_crash(detail)
+            task.cancel()

@@ -105,6 +105,7 @@ class JobExecution:
         self._side_tasks = SideTasks()
         self._shutting_down = False
         self._backend_lost = False
+        self._crash_detail: str | None = None
 
     # -- called from outside (heartbeats, cancel watch, shutdown) ------------------------
 
@@ -125,6 +126,12 @@ class JobExecution:
         the prompt waited there: release the job (uncounted) without asking the backend."""
         self._shutting_down = self._backend_lost = True
 
+    def prepare_backend_crash(self, detail: str) -> None:
+        """The task is about to be cancelled because its supervised ComfyUI died: a
+        started prompt is retried (counted, ``detail`` in its attempt), a waiting one is
+        given back uncounted; nothing is asked of the dead backend."""
+        self._crash_detail = detail
+
     # -- the flow ----------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -134,7 +141,9 @@ class JobExecution:
         except LeaseLost as exc:
             logger.warning("job %s: dropped, the lease moved on (%s)", self.held.job_id, exc)
         except asyncio.CancelledError:
-            if self._shutting_down:
+            if self._crash_detail is not None:
+                await self._requeue_after_crash(self._crash_detail)
+            elif self._shutting_down:
                 await self._release_on_shutdown()
             raise
         except Exception:  # a bug must not leave the job held until its lease runs out
@@ -166,6 +175,7 @@ class JobExecution:
 
     async def _obtain_result(self) -> PromptResult | None:
         """The prompt's result; None when the job was cancelled before it was queued."""
+        await self.backend.prepare()  # a lazily supervised ComfyUI starts now
         self._connection = connection = self.backend.require_connection()
         output_classes = await self.backend.output_node_classes()
         self._reporter = ProgressReporter(
@@ -356,6 +366,12 @@ class JobExecution:
             await self.held.release(count_attempt=False)
         except (LeaseLost, StoreError) as exc:
             logger.warning("job %s: not released on shutdown: %s", self.held.job_id, exc)
+
+    async def _requeue_after_crash(self, detail: str) -> None:
+        try:
+            await self._requeue(detail)
+        except (LeaseLost, StoreError) as exc:
+            logger.warning("job %s: not requeued after the crash: %s", self.held.job_id, exc)
 
     async def _release_after_crash(self) -> None:
         if self.held.finished:

@@ -14,13 +14,15 @@ import contextlib
 import logging
 
 from comfy_gateway.events import JobEvents
-from comfy_gateway.jobs.errors import StoreError
+from comfy_gateway.jobs.errors import LeaseLost, StoreError
 from comfy_gateway.jobs.model import Claim, Job
+from comfy_gateway.jobs.status import JobStatus
 from comfy_gateway.storage import BlobStore
 from comfy_gateway.store.interface import JobStore
 from comfy_gateway.store.lease_recovery import require_lease_store
 from comfy_gateway.worker.backend_pool import Backend, BackendPool
-from comfy_gateway.worker.backend_watch import give_back_waiting_jobs
+from comfy_gateway.worker.backend_watch import give_back_after_crash, give_back_waiting_jobs
+from comfy_gateway.worker.capabilities import BackendCatalogues
 from comfy_gateway.worker.heartbeats import beat_all
 from comfy_gateway.worker.held_job import HeldJob
 from comfy_gateway.worker.job_execution import JobExecution, Phase
@@ -40,14 +42,20 @@ class Worker:
         blobs: BlobStore,
         events: JobEvents,
         backends: BackendPool,
+        catalogues: BackendCatalogues | None = None,
     ) -> None:
+        """``catalogues`` lets the worker claim only jobs its backends can run (None: any)."""
         self.options = options
+        self.catalogues = catalogues
         self.store = require_lease_store(store)
         self.blobs = blobs
         self.events = events
         self.backends = backends
         self.executions: dict[str, tuple[JobExecution, asyncio.Task[None]]] = {}
         self._wake = asyncio.Event()
+        backends.set_crash_handler(
+            lambda backend, crash: give_back_after_crash(backend, crash, self.executions.values())
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and run jobs until ``stop`` is set, then drain and release."""
@@ -84,15 +92,40 @@ class Worker:
         free = self.backends.with_free_slot(self.options.prompts_per_backend)
         if not free:
             return False
+        catalogues, members = self.catalogues, self.backends.members
+        if catalogues is not None:
+            await catalogues.refresh_new_connections(members)
+        can_run = catalogues.claim_filter(members, free) if catalogues is not None else None
         try:
-            claim = await self.store.claim_next_job(self.options.worker_id, self.options.lease_s)
+            claim = await self.store.claim_next_job(
+                self.options.worker_id, self.options.lease_s, can_run=can_run
+            )
         except StoreError as exc:
             logger.warning("claiming a job failed: %s", exc)
             return False
         if claim is None:
             return False
-        self._start(claim, self._backend_for(claim.job, free[0]))
+        backend = await self._place(claim, free)
+        if backend is not None:
+            self._start(claim, self._backend_for(claim.job, backend))
         return True
+
+    async def _place(self, claim: Claim, free: list[Backend]) -> Backend | None:
+        """A backend able to run the claimed job; None after failing or requeueing it."""
+        if self.catalogues is None or claim.job.prompt_id:  # a takeover stays where it ran
+            return free[0]
+        placement = await self.catalogues.place(claim.job.requirements, self.backends.members, free)
+        if placement.backend is not None:
+            return placement.backend
+        held = HeldJob(claim, store=self.store, events=self.events)
+        try:
+            if placement.error is not None:
+                await held.finish(JobStatus.FAILED, error=placement.error)
+            else:
+                await held.release(count_attempt=False)
+        except (StoreError, LeaseLost) as exc:
+            logger.warning("job %s could not be placed: %s", claim.job.job_id, exc)
+        return None
 
     def _backend_for(self, job: Job, default: Backend) -> Backend:
         """The backend that already has the job's prompt, if it is ours and up."""

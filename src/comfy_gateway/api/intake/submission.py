@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 
 from comfy_gateway.api.context import ApiContext
+from comfy_gateway.api.intake.graph_validation import validate_graph
 from comfy_gateway.api.intake.idempotency import canonical_json, request_hash
 from comfy_gateway.api.intake.media_intake import (
     MediaLimits,
@@ -89,7 +90,11 @@ async def submit_job(context: ApiContext, submission: Submission) -> SubmitOutco
     staged = await stage_media(request, submission.files, context.fetcher, limits)
     try:
         graph = _edited_graph(request, staged, job_id)
+        media_names = {item.reference for item in staged.all_items}
+        requirements = await validate_graph(context, graph, media_names)
         new_job = _new_job(context.settings, submission, job_id, graph)
+        if requirements is not None:
+            new_job = replace(new_job, requirements=requirements.to_json())
         return await _store_submission(context, submission, new_job, staged)
     finally:
         await close_staged(staged.all_items)
