@@ -141,12 +141,13 @@ async def running_worker(
     reconnect_budget_s: float = 10.0,
     store: SqlJobStore | None = None,
     client_token: str | None = None,
+    blobs: LocalBlobStore | None = None,
 ) -> AsyncIterator[WorkerHarness]:
     """A worker on ``url`` until the block ends; on its own store unless ``store`` is given
     (then the caller closes it)."""
     own_store = store is None
     store = store or await open_sqlite_store(tmp_path / "jobs.sqlite3")
-    blobs = LocalBlobStore(tmp_path / "blobs")
+    blobs = blobs or LocalBlobStore(tmp_path / "blobs")
     events = InProcessJobEvents()
     pool = backend_pool_for(url, reconnect_budget_s=reconnect_budget_s, client_token=client_token)
     worker = Worker(
