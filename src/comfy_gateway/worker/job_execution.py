@@ -45,6 +45,7 @@ from comfy_gateway.storage import BlobStore
 from comfy_gateway.storage.blobs import BlobStoreError
 from comfy_gateway.worker.backend_pool import Backend
 from comfy_gateway.worker.cancellation import stop_prompt, watch_for_cancel
+from comfy_gateway.worker.capabilities import BackendCatalogues
 from comfy_gateway.worker.held_job import HeldJob
 from comfy_gateway.worker.job_outcome import (
     CANCELLED,
@@ -57,6 +58,7 @@ from comfy_gateway.worker.job_outcome import (
 from comfy_gateway.worker.media_upload import upload_media
 from comfy_gateway.worker.options import WorkerOptions
 from comfy_gateway.worker.output_collection import collect_outputs
+from comfy_gateway.worker.prequeue_check import PrequeueRefused, prequeue_refusal
 from comfy_gateway.worker.progress_reporting import ProgressReporter, start_tracker
 from comfy_gateway.worker.prompt_lookup import prompt_is_on_backend, result_from_backend_history
 from comfy_gateway.worker.side_tasks import SideTasks
@@ -88,6 +90,7 @@ class JobExecution:
         options: WorkerOptions,
         on_backend_failure: BackendFailureHandler,
         on_prompt_left: Callable[[], None],
+        catalogues: BackendCatalogues | None = None,
     ) -> None:
         self.held = held
         self.backend = backend
@@ -97,6 +100,7 @@ class JobExecution:
         self.timer = PhaseTimer()
         self._blobs = blobs
         self._options = options
+        self._catalogues = catalogues
         self._on_backend_failure = on_backend_failure
         self._on_prompt_left: Callable[[], None] | None = on_prompt_left
         self._connection: BackendConnection | None = None
@@ -160,6 +164,8 @@ class JobExecution:
             result = await self._obtain_result()
         except PromptValidationError as exc:
             await self.held.finish(JobStatus.FAILED, error=workflow_invalid(exc))
+        except PrequeueRefused as exc:  # refused before anything reached ComfyUI
+            await self.held.finish(JobStatus.FAILED, error=exc.error)
         except PromptNotFound:
             await self._prompt_vanished()
         except BACKEND_OUTAGES as exc:
@@ -209,6 +215,10 @@ class JobExecution:
     async def _submit(self, connection: BackendConnection) -> PromptResult | None:
         if self._cancelling():
             return None
+        media = self.held.job.media
+        refusal = await prequeue_refusal(self.held.workflow, self.backend, self._catalogues, media)
+        if refusal is not None:
+            raise PrequeueRefused(refusal)
         self.timer.mark("upload_start")
         await upload_media(self.backend.http, self._blobs, self.held.job.media)
         self.timer.mark("upload_end")

@@ -142,6 +142,7 @@ class Worker:
             options=self.options,
             on_backend_failure=self.backends.report_failure,
             on_prompt_left=lambda: self._free_slot(backend),
+            catalogues=self.catalogues,
         )
         task = asyncio.create_task(execution.run(), name=f"job {held.job_id}")
         self.executions[held.job_id] = (execution, task)
