@@ -12,7 +12,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 import anyio
+from fastapi import Request
 
+from comfy_gateway.api.context import ApiContext
 from comfy_gateway.api.errors import ApiError
 from comfy_gateway.config import GatewaySettings
 from comfy_gateway.events import JobEvents
@@ -74,6 +76,30 @@ async def _wait(
 
 def job_location(job_id: str) -> str:
     return f"/v1/jobs/{job_id}"
+
+
+async def until_disconnected(request: Request) -> None:
+    """Return once the client has gone (its body must already have been read, so the
+    next ASGI message can only be the disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        continue
+
+
+async def wait_for_request(
+    request: Request, context: ApiContext, tenant: str, job_id: str, requested_s: float | None
+) -> tuple[Job | None, float]:
+    """Wait for a job a request submitted: the terminal job (or None when the budget ran
+    out or the client left) and the budget used. A client leaving never cancels the job."""
+    budget = wait_budget(requested_s, context.settings)
+    finished = await wait_until_terminal(
+        context.events,
+        context.store,
+        tenant,
+        job_id,
+        budget,
+        client_gone=lambda: until_disconnected(request),
+    )
+    return finished, budget
 
 
 def wait_timeout(job_id: str, budget_s: float) -> ApiError:

@@ -37,7 +37,7 @@ from comfy_gateway.api.shim_shapes import (
     timeout_answer,
     workflow_of_document,
 )
-from comfy_gateway.api.wait import job_location, wait_budget, wait_until_terminal
+from comfy_gateway.api.wait import job_location, wait_for_request
 from comfy_gateway.templates.errors import TemplateNotFound
 from comfy_gateway.templates.paths import check_relative_path
 
@@ -177,12 +177,6 @@ async def _read_default_workflow(path: Path) -> Any:
         ) from exc
 
 
-async def _until_disconnected(request: Request) -> None:
-    # The form is read by now, so the next ASGI message can only be the disconnect.
-    while (await request.receive())["type"] != "http.disconnect":
-        continue
-
-
 async def _answer_after_wait(
     request: Request,
     context: ApiContext,
@@ -190,15 +184,9 @@ async def _answer_after_wait(
     options: RunOptions,
     outcome: SubmitOutcome,
 ) -> JSONResponse:
-    budget = wait_budget(options.wait_timeout_s, context.settings)
     job_id = outcome.job.job_id
-    finished = await wait_until_terminal(
-        context.events,
-        context.store,
-        tenant,
-        job_id,
-        budget,
-        client_gone=lambda: _until_disconnected(request),
+    finished, budget = await wait_for_request(
+        request, context, tenant, job_id, options.wait_timeout_s
     )
     if finished is None:
         return JSONResponse(

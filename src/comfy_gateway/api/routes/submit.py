@@ -32,7 +32,7 @@ from comfy_gateway.api.template_jobs import (
     prepare_template_request,
     template_registry,
 )
-from comfy_gateway.api.wait import job_location, wait_budget, wait_timeout, wait_until_terminal
+from comfy_gateway.api.wait import job_location, wait_for_request, wait_timeout
 from comfy_gateway.config import GatewaySettings
 from comfy_gateway.templates import is_action_form, parse_action_form
 
@@ -151,12 +151,6 @@ async def _submit_action(
     return await submit_template_request(context, tenant, prepared, key)
 
 
-async def _until_disconnected(request: Request) -> None:
-    # The body is read by now, so the next ASGI message can only be the disconnect.
-    while (await request.receive())["type"] != "http.disconnect":
-        continue
-
-
 async def _answer_after_wait(
     request: Request,
     context: ApiContext,
@@ -164,15 +158,9 @@ async def _answer_after_wait(
     parsed: SubmitRequest,
     outcome: SubmitOutcome,
 ) -> JSONResponse:
-    budget = wait_budget(parsed.wait_timeout_s, context.settings)
     job_id = outcome.job.job_id
-    finished = await wait_until_terminal(
-        context.events,
-        context.store,
-        tenant,
-        job_id,
-        budget,
-        client_gone=lambda: _until_disconnected(request),
+    finished, budget = await wait_for_request(
+        request, context, tenant, job_id, parsed.wait_timeout_s
     )
     if finished is None:
         raise wait_timeout(job_id, budget)
