@@ -2,21 +2,40 @@
 
 Every error we raise derives from :class:`GatewayError`. Errors from httpx, websockets,
 SQL drivers or boto are converted at the boundary with ``raise X from exc`` so callers
-only ever catch ours::
+only ever catch ours. The ComfyUI branch lives here; each other branch lives beside the
+code that raises it (so lower layers need not import upper ones)::
 
     GatewayError
     ├── ConfigError                  settings that cannot work (refuse to start)
-    └── ComfyError                   anything about talking to a ComfyUI backend
-        ├── ComfyUnavailable         cannot connect / connection dropped (retry later)
-        ├── ComfyTimeout             a wait on the backend ran out of time
-        ├── ComfyServerError         the backend answered 5xx
-        ├── ComfyProtocolError       the backend answered something we cannot parse
-        ├── ComfyRequestRejected     the backend answered a 4xx we did not expect
-        ├── PromptValidationError    POST /prompt answered 400 with error + node_errors
-        ├── DuplicatePromptId        POST /prompt answered 409: that prompt id exists
-        ├── ComfySocketClosed        the WebSocket closed and could not be reopened
-        └── PromptNotFound           a followed prompt is neither queued nor in history
+    ├── ComfyError                   anything about talking to a ComfyUI backend
+    │   ├── ComfyUnavailable         cannot connect / connection dropped (retry later)
+    │   ├── ComfyTimeout             a wait on the backend ran out of time
+    │   ├── ComfyServerError         the backend answered 5xx
+    │   ├── ComfyProtocolError       the backend answered something we cannot parse
+    │   ├── ComfyRequestRejected     the backend answered a 4xx we did not expect
+    │   ├── PromptValidationError    POST /prompt answered 400 with error + node_errors
+    │   ├── DuplicatePromptId        POST /prompt answered 409: that prompt id exists
+    │   ├── PromptNotFound           a followed prompt is in neither /queue nor /history
+    │   └── ComfySocketClosed        the WebSocket closed and could not be reopened
+    ├── JobOperationError            jobs/errors.py: IllegalTransition, JobNotFound,
+    │                                LeaseLost, IdempotencyKeyReused, QueueFull,
+    │                                InvalidCursor, StoreError > ConstraintViolation
+    ├── GraphEditError               jobs/domain_errors.py: InvalidWorkflow, InvalidParams,
+    │                                UnfilledPlaceholder, UnknownOverrideTarget,
+    │                                UnsafeFilenamePrefix, UnreferencedMedia, MediaError >
+    │                                (UnsafeMediaName, UnsupportedMediaType, TooManyMedia,
+    │                                MediaTooLarge); api: WorkflowRejected
+    ├── BlobStoreError               storage/blobs.py: InvalidBlobKey, BlobNotFound,
+    │                                RangeNotSatisfiable, StorageFull
+    ├── FetchFailed                  net/: AddressRefused, FetchTooLarge
+    ├── TemplateError                templates/errors.py: TemplateNotFound,
+    │                                TemplatePathRefused, TemplateInvalid, ParameterError >
+    │                                (Unknown/Missing/InvalidParameterValue), InvalidActionForm
+    ├── IllegalSupervisorTransition  supervisor/lifecycle.py
+    ├── ApiError                     api/errors.py: an HTTP answer (status, code, details)
+    └── GatewayClientError           client/errors.py: errors of our own API's client
 
+The API maps each branch to one JSON shape, ``{"error": {"code", "message", …}}``.
 Each error's message says what happened and what a person can do about it.
 """
 
