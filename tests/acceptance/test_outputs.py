@@ -12,7 +12,6 @@ import httpx
 from acceptance.gateway_checks import download, sha256_hex, simulator_file
 from acceptance.workflows import (
     Graph,
-    audio_graph,
     close_to,
     inverted,
     inverted_colour_graph,
@@ -21,10 +20,10 @@ from acceptance.workflows import (
     png_bytes,
     preview_only_graph,
     rgb_pixels,
-    video_graph,
     wav_bytes,
 )
 from support.gateway_process import GatewayProcess
+from support.graphs import audio_graph, video_graph
 from support.simulator_process import SimulatorProcess
 
 

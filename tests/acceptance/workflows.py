@@ -35,40 +35,6 @@ def plain_image_graph(color: int, prefix: str = "plain") -> Graph:
     }
 
 
-def video_graph(frames: int = 4) -> Graph:
-    """A batch of frames → CreateVideo → SaveVideo (an MP4)."""
-    return {
-        "1": {
-            "class_type": "EmptyImage",
-            "inputs": {"width": 32, "height": 32, "batch_size": frames, "color": 0x3366CC},
-        },
-        "2": {"class_type": "CreateVideo", "inputs": {"images": ["1", 0], "fps": 8.0}},
-        "3": {
-            "class_type": "SaveVideo",
-            "inputs": {
-                "video": ["2", 0],
-                "filename_prefix": "video/clip",
-                "format": "mp4",
-                "codec": "h264",
-            },
-        },
-    }
-
-
-def audio_graph() -> Graph:
-    """EmptyAudio → SaveAudio (a FLAC)."""
-    return {
-        "1": {
-            "class_type": "EmptyAudio",
-            "inputs": {"duration": 0.25, "sample_rate": 8000, "channels": 1},
-        },
-        "2": {
-            "class_type": "SaveAudio",
-            "inputs": {"audio": ["1", 0], "filename_prefix": "audio/sound"},
-        },
-    }
-
-
 def load_save_audio_graph(media_name: str) -> Graph:
     """LoadAudio of a media item → SaveAudio."""
     return {

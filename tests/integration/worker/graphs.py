@@ -34,35 +34,3 @@ def preview_only_graph() -> Graph:
         },
         "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}},
     }
-
-
-def video_graph() -> Graph:
-    return {
-        "1": {
-            "class_type": "EmptyImage",
-            "inputs": {"width": 16, "height": 16, "batch_size": 4, "color": 1234},
-        },
-        "2": {"class_type": "CreateVideo", "inputs": {"images": ["1", 0], "fps": 8.0}},
-        "3": {
-            "class_type": "SaveVideo",
-            "inputs": {
-                "video": ["2", 0],
-                "filename_prefix": "video/clip",
-                "format": "auto",
-                "codec": "auto",
-            },
-        },
-    }
-
-
-def audio_graph() -> Graph:
-    return {
-        "1": {
-            "class_type": "EmptyAudio",
-            "inputs": {"duration": 0.2, "sample_rate": 8000, "channels": 1},
-        },
-        "2": {
-            "class_type": "SaveAudio",
-            "inputs": {"audio": ["1", 0], "filename_prefix": "audio/a"},
-        },
-    }

@@ -12,11 +12,9 @@ from PIL import Image
 from comfy_gateway.jobs.model import Job
 from comfy_gateway.jobs.status import JobStatus
 from integration.worker.graphs import (
-    audio_graph,
     invert_graph,
     load_invert_graph,
     preview_only_graph,
-    video_graph,
 )
 from integration.worker.harness import (
     TENANT,
@@ -25,6 +23,7 @@ from integration.worker.harness import (
     sim_config,
     sim_control,
 )
+from support.graphs import audio_graph, video_graph
 from support.simulator_process import SimulatorProcess
 
 
