@@ -1,7 +1,12 @@
-"""Run every benchmark in bench/ and write bench/results/latest.json (figures, not tests)."""
+"""Run every benchmark in bench/ and write bench/results/latest.json (figures, not tests).
+
+``--quick`` runs each at a small size (a smoke run in a minute or two); without it the
+sizes are the issue's (10,000 submissions, 100,000 stored jobs: several minutes).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -10,12 +15,20 @@ import sys
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-BENCHMARKS = ["simulator_roundtrip.py"]
+#: Script → the arguments of its quick run (the full run passes none: the defaults).
+BENCHMARKS: dict[str, list[str]] = {
+    "simulator_roundtrip.py": ["--count", "50"],
+    "overhead.py": ["--count", "20"],
+    "back_to_back.py": ["--count", "40"],
+    "submit_throughput.py": ["--count", "1000"],
+    "status_reads.py": ["--seconds", "3"],
+    "big_store.py": ["--count", "3000"],
+}
 
 
-def run(script: str) -> dict[str, object]:
+def run(script: str, arguments: list[str]) -> dict[str, object]:
     completed = subprocess.run(
-        [sys.executable, str(BENCH_DIR / script)],
+        [sys.executable, str(BENCH_DIR / script), *arguments],
         check=True,
         capture_output=True,
         text=True,
@@ -25,13 +38,20 @@ def run(script: str) -> dict[str, object]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    args = parser.parse_args()
     results = {
         "machine": {
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
         },
-        "benchmarks": [run(script) for script in BENCHMARKS],
+        "quick": args.quick,
+        "benchmarks": [
+            run(script, quick_args if args.quick else [])
+            for script, quick_args in BENCHMARKS.items()
+        ],
     }
     out = BENCH_DIR / "results" / "latest.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
