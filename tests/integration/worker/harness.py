@@ -25,7 +25,9 @@ from comfy_gateway.jobs.ids import new_job_id
 from comfy_gateway.jobs.model import Job, MediaRef, NewJob
 from comfy_gateway.storage import LocalBlobStore
 from comfy_gateway.store import SqlJobStore, open_sqlite_store
+from comfy_gateway.validation import CatalogueCache
 from comfy_gateway.worker import BackendPool, RetryBackoff, Worker, WorkerOptions
+from comfy_gateway.worker.capabilities import BackendCatalogues
 
 TENANT = "tenant-a"
 Graph = dict[str, Any]
@@ -199,3 +201,26 @@ async def wait_pending_in_comfyui(url: str, prompt_id: str, timeout_s: float = 1
                 return
             assert loop.time() < deadline, f"{prompt_id} never reached ComfyUI's queue"
             await asyncio.sleep(0.02)  # polling a condition, with a deadline
+
+
+@asynccontextmanager
+async def catalogue_worker(url: str, tmp_path: Path) -> AsyncIterator[tuple[SqlJobStore, Path]]:
+    """A worker that keeps backend catalogues under ``tmp_path/data``: (store, data dir)."""
+    store = await open_sqlite_store(tmp_path / "jobs.sqlite3")
+    data_dir = tmp_path / "data"
+    worker = Worker(
+        worker_options(),
+        store=store,
+        blobs=LocalBlobStore(tmp_path / "blobs"),
+        events=InProcessJobEvents(),
+        backends=backend_pool_for(url),
+        catalogues=BackendCatalogues(CatalogueCache(data_dir)),
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield store, data_dir
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        await store.close()

@@ -7,25 +7,20 @@ computed the same way, with the validation package and the simulator's ``/object
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from comfy_gateway.events import InProcessJobEvents
 from comfy_gateway.jobs.graph import prepare_graph
 from comfy_gateway.jobs.ids import new_job_id
 from comfy_gateway.jobs.model import NewJob
 from comfy_gateway.jobs.status import JobStatus
-from comfy_gateway.storage import LocalBlobStore
-from comfy_gateway.store import SqlJobStore, open_sqlite_store
-from comfy_gateway.validation import CatalogueCache, NodeCatalogue, check_graph
-from comfy_gateway.worker import Worker
-from comfy_gateway.worker.capabilities import BackendCatalogues
-from integration.worker.harness import TENANT, backend_pool_for, sim_config, worker_options
+from comfy_gateway.store import SqlJobStore
+from comfy_gateway.validation import NodeCatalogue, check_graph
+from integration.worker.harness import TENANT, catalogue_worker, sim_config
 from support.simulator_process import SimulatorProcess
 
 MODEL = "late_arrival.safetensors"
@@ -74,32 +69,10 @@ async def wait_terminal(store: SqlJobStore, job_id: str, timeout_s: float = 20.0
         await asyncio.sleep(0.05)  # polling a condition, with a deadline
 
 
-@asynccontextmanager
-async def capable_worker(url: str, tmp_path: Path) -> AsyncIterator[tuple[SqlJobStore, Path]]:
-    store = await open_sqlite_store(tmp_path / "jobs.sqlite3")
-    data_dir = tmp_path / "data"
-    worker = Worker(
-        worker_options(),
-        store=store,
-        blobs=LocalBlobStore(tmp_path / "blobs"),
-        events=InProcessJobEvents(),
-        backends=backend_pool_for(url),
-        catalogues=BackendCatalogues(CatalogueCache(data_dir)),
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    try:
-        yield store, data_dir
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
-        await store.close()
-
-
 async def test_model_installed_after_start_is_found_without_restart(
     sim: SimulatorProcess, tmp_path: Path
 ) -> None:
-    async with capable_worker(sim.url, tmp_path) as (store, data_dir):
+    async with catalogue_worker(sim.url, tmp_path) as (store, data_dir):
         first = await store_job(store, checkpoint_graph("x.png"), {"node_classes": ["SaveImage"]})
         refused = await wait_terminal(store, first)  # ComfyUI's 400: no such checkpoint
         assert refused.status is JobStatus.FAILED
@@ -123,7 +96,7 @@ async def test_model_installed_after_start_is_found_without_restart(
 async def test_a_class_no_backend_has_fails_unsupported_backend(
     sim: SimulatorProcess, tmp_path: Path
 ) -> None:
-    async with capable_worker(sim.url, tmp_path) as (store, _):
+    async with catalogue_worker(sim.url, tmp_path) as (store, _):
         graph = checkpoint_graph(MODEL)
         needs = {"node_classes": ["SaveImage", "NoSuchNodeClass"], "model_files": {}}
         job_id = await store_job(store, graph, needs)

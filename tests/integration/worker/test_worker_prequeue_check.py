@@ -8,25 +8,20 @@ after the catalogue was fetched is found by refetching the stale class once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from comfy_gateway.events import InProcessJobEvents
 from comfy_gateway.jobs.graph import prepare_graph
 from comfy_gateway.jobs.ids import new_job_id
 from comfy_gateway.jobs.model import Job, NewJob
 from comfy_gateway.jobs.status import JobStatus
-from comfy_gateway.storage import LocalBlobStore
-from comfy_gateway.store import SqlJobStore, open_sqlite_store
+from comfy_gateway.store import SqlJobStore
 from comfy_gateway.validation import CatalogueCache
-from comfy_gateway.worker import Worker
-from comfy_gateway.worker.capabilities import BackendCatalogues
-from integration.worker.harness import TENANT, backend_pool_for, sim_config, worker_options
+from integration.worker.harness import TENANT, catalogue_worker, sim_config
 from support.simulator_process import SimulatorProcess
 
 MODEL = "installed_later.safetensors"
@@ -78,28 +73,6 @@ async def terminal(store: SqlJobStore, job_id: str) -> Job:
     return job
 
 
-@asynccontextmanager
-async def checking_worker(url: str, tmp_path: Path) -> AsyncIterator[tuple[SqlJobStore, Path]]:
-    store = await open_sqlite_store(tmp_path / "jobs.sqlite3")
-    data_dir = tmp_path / "data"
-    worker = Worker(
-        worker_options(),
-        store=store,
-        blobs=LocalBlobStore(tmp_path / "blobs"),
-        events=InProcessJobEvents(),
-        backends=backend_pool_for(url),
-        catalogues=BackendCatalogues(CatalogueCache(data_dir)),
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    try:
-        yield store, data_dir
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
-        await store.close()
-
-
 async def catalogue_saved(data_dir: Path) -> None:
     async def saved() -> bool:
         return any((data_dir / "catalogues").glob("*.json"))
@@ -110,7 +83,7 @@ async def catalogue_saved(data_dir: Path) -> None:
 async def test_a_graph_the_catalogue_refuses_is_never_sent(
     sim: SimulatorProcess, tmp_path: Path
 ) -> None:
-    async with checking_worker(sim.url, tmp_path) as (store, _):
+    async with catalogue_worker(sim.url, tmp_path) as (store, _):
         job_id = await store_job(store, checkpoint_graph("not_installed.safetensors"))
         job = await terminal(store, job_id)
 
@@ -133,7 +106,7 @@ async def test_a_graph_the_catalogue_refuses_is_never_sent(
 async def test_a_model_installed_after_the_catalogue_was_fetched_is_refetched(
     sim: SimulatorProcess, tmp_path: Path
 ) -> None:
-    async with checking_worker(sim.url, tmp_path) as (store, data_dir):
+    async with catalogue_worker(sim.url, tmp_path) as (store, data_dir):
         await catalogue_saved(data_dir)
         await sim_config(sim.url, models={"checkpoints": [MODEL]})
         job_id = await store_job(store, checkpoint_graph(MODEL))
