@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from comfy_gateway.jobs.model import Job
+from comfy_gateway.jobs.status import JobStatus
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,11 +49,30 @@ class InProcessJobEvents:
 
     def __init__(self) -> None:
         self._channels: dict[tuple[str, str], _Channel] = {}
+        self._queue_listeners: list[Callable[[], None]] = []
 
     async def publish(self, job: Job) -> None:
         channel = self._channels.get((job.tenant_id, job.job_id))
         if channel is not None:
             channel.advance(job)
+        if job.status is JobStatus.QUEUED and job.claimed_by is None:
+            self._tell_queue_listeners()
+
+    def on_queued(self, listener: Callable[[], None]) -> Callable[[], None]:
+        self._queue_listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._queue_listeners:
+                self._queue_listeners.remove(listener)
+
+        return remove
+
+    def _tell_queue_listeners(self) -> None:
+        for listener in list(self._queue_listeners):
+            try:
+                listener()
+            except Exception:  # a listener's bug must not fail the publisher's request
+                logger.exception("a queue listener failed")
 
     @asynccontextmanager
     async def watch(self, tenant_id: str, job_id: str) -> AsyncIterator[_InProcessWatch]:

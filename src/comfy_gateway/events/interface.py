@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -20,7 +21,14 @@ class JobEvents(Protocol):
     """Publish job snapshots; watch one job for changes."""
 
     async def publish(self, job: Job) -> None:
-        """Tell watchers of this job that it changed (called after the store commit)."""
+        """Tell watchers of this job that it changed (called after the store commit);
+        a job that is queued and held by nobody also wakes the queue listeners."""
+        ...
+
+    def on_queued(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` whenever a published job is claimable (queued, unheld): a
+        worker in this process claims at once instead of at its next poll. Returns the
+        function that removes the listener."""
         ...
 
     def watch(self, tenant_id: str, job_id: str) -> AbstractAsyncContextManager[JobWatch]:

@@ -9,7 +9,7 @@ for the next poll.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from comfy_gateway.events.in_process import InProcessJobEvents
@@ -61,6 +61,10 @@ class StorePollingJobEvents:
 
     async def publish(self, job: Job) -> None:
         await self._local.publish(job)
+
+    def on_queued(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Only this process's publishes: jobs queued elsewhere are found by polling."""
+        return self._local.on_queued(listener)
 
     @asynccontextmanager
     async def watch(self, tenant_id: str, job_id: str) -> AsyncIterator[_PollingWatch]:

@@ -4,7 +4,14 @@ their leases alive, and lets go of them cleanly on shutdown.
 Each backend holds at most ``prompts_per_backend`` of our prompts (one running, one
 waiting behind it), so the next prompt is already queued with its media uploaded when
 the running one ends. A slot frees as soon as a prompt leaves ComfyUI, before its outputs
-are collected. Claims are polled (cheap) because the API may live in another process.
+are collected.
+
+When to claim: at once when a job is published as queued in this process (a submit to
+the API beside us, a release), when a slot frees while the queue may still hold work,
+and otherwise every ``claim_poll_interval_s`` (jobs queued by other processes). A slot
+that frees after a claim found the queue empty does not claim again: nothing new can be
+there that the next wake-up or poll would not find, and the empty claim would only
+delay the job finishing on that slot.
 """
 
 from __future__ import annotations
@@ -53,6 +60,8 @@ class Worker:
         self.backends = backends
         self.executions: dict[str, tuple[JobExecution, asyncio.Task[None]]] = {}
         self._wake = asyncio.Event()
+        #: False once a claim found nothing claimable; True again when work may exist.
+        self._queue_may_hold_work = True
         backends.set_crash_handler(
             lambda backend, crash: give_back_after_crash(backend, crash, self.executions.values())
         )
@@ -60,6 +69,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and run jobs until ``stop`` is set, then drain and release."""
         halt = asyncio.Event()  # stops the helpers only after the jobs were let go
+        stop_listening = self.events.on_queued(self._work_arrived)
         await self.backends.start()
         helpers = [
             asyncio.create_task(self.backends.maintain(halt)),
@@ -72,6 +82,7 @@ class Worker:
             await self._claim_until(stop)
             await self._shutdown()
         finally:
+            stop_listening()
             halt.set()
             for task in helpers:
                 task.cancel()
@@ -82,11 +93,11 @@ class Worker:
 
     async def _claim_until(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self._wake.clear()
             if await self._claim_once():
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.options.claim_poll_interval_s)
-            self._wake.clear()
 
     async def _claim_once(self) -> bool:
         free = self.backends.with_free_slot(self.options.prompts_per_backend)
@@ -103,6 +114,7 @@ class Worker:
         except StoreError as exc:
             logger.warning("claiming a job failed: %s", exc)
             return False
+        self._queue_may_hold_work = claim is not None
         if claim is None:
             return False
         backend = await self._place(claim, free)
@@ -150,10 +162,16 @@ class Worker:
 
     def _free_slot(self, backend: Backend) -> None:
         backend.in_flight -= 1
-        self._wake.set()
+        if self._queue_may_hold_work:
+            self._wake.set()
 
     def _forget(self, job_id: str) -> None:
         self.executions.pop(job_id, None)
+        if self._queue_may_hold_work:
+            self._wake.set()
+
+    def _work_arrived(self) -> None:
+        self._queue_may_hold_work = True
         self._wake.set()
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
@@ -186,7 +204,7 @@ class Worker:
             else:
                 if reaped:
                     logger.info("leases ran out: %s back in the queue", ", ".join(reaped))
-                    self._wake.set()
+                    self._work_arrived()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(halt.wait(), self.options.reap_every_s)
 

@@ -4,7 +4,7 @@ can wait for an SSE stream to be subscribed before it changes the job."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from comfy_gateway.events import InProcessJobEvents, JobWatch
@@ -21,6 +21,9 @@ class RecordingJobEvents:
     async def publish(self, job: Job) -> None:
         self.published.append(job)
         await self._inner.publish(job)
+
+    def on_queued(self, listener: Callable[[], None]) -> Callable[[], None]:
+        return self._inner.on_queued(listener)
 
     @asynccontextmanager
     async def watch(self, tenant_id: str, job_id: str) -> AsyncIterator[JobWatch]:
