@@ -93,6 +93,24 @@ class CpuClock:
         return {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "cpu_share": round(cpu / wall, 3)}
 
 
+def proc_status_kib(pid: int, field_name: str) -> int:
+    """A ``kB`` line of ``/proc/<pid>/status`` (``VmHWM``: peak RSS, ``VmRSS``: current)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name == field_name:
+            return int(value.split()[0])
+    raise KeyError(f"{field_name} not in /proc/{pid}/status")
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Reset the process's VmHWM to its current RSS (Linux ``clear_refs`` 5); False if refused."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def gateway_env() -> dict[str, str]:
     """Our environment without COMFY_GATEWAY_* settings, plus the bench API key."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMFY_GATEWAY_")}

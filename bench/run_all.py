@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "submit_throughput.py": ["--count", "1000"],
     "status_reads.py": ["--seconds", "3"],
     "big_store.py": ["--count", "3000"],
+    "large_output.py": ["--size-mb", "64"],
 }
 
 

@@ -13,6 +13,7 @@ from comfy_gateway.simulator.faults import FaultBook
 from comfy_gateway.simulator.history import ExecutionLog, HistoryStore
 from comfy_gateway.simulator.node_cache import NodeCache
 from comfy_gateway.simulator.node_runtime import RunControl
+from comfy_gateway.simulator.nodes import simulator_only_definitions
 from comfy_gateway.simulator.prompt_queue import PromptQueue
 from comfy_gateway.simulator.sockets import SocketHub
 from comfy_gateway.simulator.worker import ActivePrompt, PromptWorker
@@ -29,7 +30,9 @@ class Simulator:
         self.settings = settings
         self.hub = SocketHub()
         self.catalogue = NodeCatalogue(
-            load_captured_object_info(), model_files=settings.models, input_dir=settings.input_dir
+            load_captured_object_info(simulator_only_definitions()),
+            model_files=settings.models,
+            input_dir=settings.input_dir,
         )
         self.config = TunableConfig(settings)
         self.queue = PromptQueue(on_change=self.broadcast_status)

@@ -16,6 +16,7 @@ from comfy_gateway.simulator.nodes import (  # noqa: F401
     image_edits,
     image_outputs,
     images,
+    large_file,
     latent,
     models,
     outputs_misc,
@@ -29,6 +30,7 @@ from comfy_gateway.simulator.nodes.registry import (
     fingerprint_function_of,
     implementation_of,
     is_registered_sampler,
+    simulator_only_definitions,
 )
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "cache_fingerprint",
     "execute_node",
     "is_sampler",
+    "simulator_only_definitions",
 ]
 
 

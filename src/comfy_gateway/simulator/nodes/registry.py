@@ -24,6 +24,7 @@ FingerprintFunction = Callable[[dict[str, Any], Path], "str | None"]
 _IMPLEMENTATIONS: dict[str, NodeFunction] = {}
 _FINGERPRINTS: dict[str, FingerprintFunction] = {}
 _SAMPLERS: set[str] = set()
+_SIMULATOR_ONLY_DEFINITIONS: dict[str, dict[str, Any]] = {}
 
 
 def implements(*class_types: str, sampler: bool = False) -> Callable[[NodeFunction], NodeFunction]:
@@ -48,6 +49,16 @@ def fingerprints(*class_types: str) -> Callable[[FingerprintFunction], Fingerpri
         return function
 
     return register
+
+
+def simulator_only(class_type: str, definition: dict[str, Any]) -> None:
+    """List a class that no real ComfyUI has: its `/object_info` definition, by name."""
+    _SIMULATOR_ONLY_DEFINITIONS[class_type] = definition
+
+
+def simulator_only_definitions() -> dict[str, dict[str, Any]]:
+    """The simulator-only classes' definitions, to add to the captured catalogue."""
+    return dict(_SIMULATOR_ONLY_DEFINITIONS)
 
 
 def implementation_of(class_type: str) -> NodeFunction | None:
