@@ -135,4 +135,4 @@ class GatewaySettings(BaseSettings):
         return self.data_dir / "blobs"
 
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite+aiosqlite:///{self.sqlite_path}"
+        return self.database_url or f"sqlite:///{self.sqlite_path}"

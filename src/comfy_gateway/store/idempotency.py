@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from comfy_gateway.jobs.errors import IdempotencyKeyReused
 from comfy_gateway.jobs.model import Job
@@ -27,29 +27,27 @@ class IdempotentRequest:
     request_hash: str | None
 
 
-async def find_replay(
-    conn: AsyncConnection, request: IdempotentRequest, expired_before: datetime
+def find_replay(
+    conn: Connection, request: IdempotentRequest, expired_before: datetime
 ) -> Job | None:
     """The job this key already made, ``None`` if the key is new or expired (then
     forgotten), :class:`IdempotencyKeyReused` if it came with another body."""
     match = (idempotency_keys.c.tenant_id == request.tenant_id) & (
         idempotency_keys.c.idempotency_key == request.key
     )
-    row = (await conn.execute(select(idempotency_keys).where(match))).mappings().first()
+    row = (conn.execute(select(idempotency_keys).where(match))).mappings().first()
     if row is None:
         return None
     if row["created_at"] <= expired_before:
-        await conn.execute(delete(idempotency_keys).where(match))
+        conn.execute(delete(idempotency_keys).where(match))
         return None
     if row["request_hash"] != request.request_hash:
         raise IdempotencyKeyReused(request.key, row["job_id"])
-    return await load_job(conn, row["job_id"])
+    return load_job(conn, row["job_id"])
 
 
-async def remember_key(
-    conn: AsyncConnection, request: IdempotentRequest, job_id: str, now: datetime
-) -> None:
-    await conn.execute(
+def remember_key(conn: Connection, request: IdempotentRequest, job_id: str, now: datetime) -> None:
+    conn.execute(
         insert(idempotency_keys).values(
             tenant_id=request.tenant_id,
             idempotency_key=request.key,

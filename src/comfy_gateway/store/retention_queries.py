@@ -9,18 +9,20 @@ queued or running job has no ``completed_at`` and is never touched.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from comfy_gateway.jobs.status import TERMINAL_STATUSES
 from comfy_gateway.store.clock import Clock
 from comfy_gateway.store.schema import idempotency_keys, job_outputs, jobs, metadata
+from comfy_gateway.store.store_threads import transaction
+
+T = TypeVar("T")
 
 _TERMINAL = sorted(status.value for status in TERMINAL_STATUSES)
 # Child rows go first, so the deletes do not depend on ON DELETE CASCADE being enforced
@@ -68,14 +70,20 @@ class RetentionQueries:
 
     if TYPE_CHECKING:
 
-        def _transaction(self, *, write: bool) -> AbstractAsyncContextManager[AsyncConnection]: ...
+        async def run_transaction(self, body: Callable[[Connection], T], *, write: bool) -> T: ...
 
     def retention_now(self) -> datetime:
         """The store's clock: retention ages are measured on the same clock as the jobs."""
         return self._clock.now()
 
-    async def ended_jobs(
-        self, *, ended_before: datetime, after: SweepPosition | None, limit: int
+    @transaction(write=False)
+    def ended_jobs(
+        self,
+        conn: Connection,
+        *,
+        ended_before: datetime,
+        after: SweepPosition | None,
+        limit: int,
     ) -> tuple[EndedJob, ...]:
         """Up to ``limit`` terminal jobs that ended at or before ``ended_before``, oldest
         first, starting after ``after``; with their output and media blob keys."""
@@ -88,9 +96,8 @@ class RetentionQueries:
         )
         if after is not None:
             query = query.where(_later_than(after))
-        async with self._transaction(write=False) as conn:
-            rows = list((await conn.execute(query)).mappings())
-            keys = await _output_keys(conn, [row["job_id"] for row in rows])
+        rows = list(conn.execute(query).mappings())
+        keys = _output_keys(conn, [row["job_id"] for row in rows])
         return tuple(
             EndedJob(
                 job_id=row["job_id"],
@@ -107,17 +114,23 @@ class RetentionQueries:
         rows, in one transaction; a job not (or no longer) ended by then is kept."""
         if not job_ids:
             return 0
-        async with self._transaction(write=True) as conn:
-            due = select(jobs.c.job_id).where(
-                jobs.c.job_id.in_(list(job_ids)), _ended_at_or_before(ended_before)
-            )
-            doomed = list((await conn.execute(due)).scalars())
-            for table in _CHILD_TABLES:
-                await conn.execute(delete(table).where(table.c.job_id.in_(doomed)))
-            result = await conn.execute(delete(jobs).where(jobs.c.job_id.in_(doomed)))
+        return await self._delete_ended(list(job_ids), ended_before)
+
+    @transaction(write=True)
+    def _delete_ended(self, conn: Connection, job_ids: list[str], ended_before: datetime) -> int:
+        due = select(jobs.c.job_id).where(
+            jobs.c.job_id.in_(job_ids), _ended_at_or_before(ended_before)
+        )
+        doomed = list(conn.execute(due).scalars())
+        for table in _CHILD_TABLES:
+            conn.execute(delete(table).where(table.c.job_id.in_(doomed)))
+        result = conn.execute(delete(jobs).where(jobs.c.job_id.in_(doomed)))
         return int(result.rowcount)
 
-    async def delete_idempotency_keys(self, *, created_before: datetime, limit: int) -> int:
+    @transaction(write=True)
+    def delete_idempotency_keys(
+        self, conn: Connection, *, created_before: datetime, limit: int
+    ) -> int:
         """Forget up to ``limit`` idempotency keys made at or before ``created_before``."""
         _check_limit(limit)
         key_columns = (idempotency_keys.c.tenant_id, idempotency_keys.c.idempotency_key)
@@ -127,10 +140,7 @@ class RetentionQueries:
             .order_by(idempotency_keys.c.created_at)
             .limit(limit)
         )
-        async with self._transaction(write=True) as conn:
-            result = await conn.execute(
-                delete(idempotency_keys).where(tuple_(*key_columns).in_(oldest))
-            )
+        result = conn.execute(delete(idempotency_keys).where(tuple_(*key_columns).in_(oldest)))
         return int(result.rowcount)
 
 
@@ -145,16 +155,14 @@ def _later_than(position: SweepPosition) -> ColumnElement[bool]:
     )
 
 
-async def _output_keys(
-    conn: AsyncConnection, job_ids: Sequence[str]
-) -> defaultdict[str, tuple[str, ...]]:
+def _output_keys(conn: Connection, job_ids: Sequence[str]) -> defaultdict[str, tuple[str, ...]]:
     query = (
         select(job_outputs.c.job_id, job_outputs.c.storage_key)
         .where(job_outputs.c.job_id.in_(job_ids))
         .order_by(job_outputs.c.job_id, job_outputs.c.output_index)
     )
     keys: defaultdict[str, tuple[str, ...]] = defaultdict(tuple)
-    for row in await conn.execute(query):
+    for row in conn.execute(query):
         keys[row.job_id] += (row.storage_key,)
     return keys
 

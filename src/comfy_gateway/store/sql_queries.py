@@ -7,14 +7,13 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, func, insert, literal, or_, select, update
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
 from comfy_gateway.jobs.errors import JobNotFound, LeaseLost, QueueFull
 from comfy_gateway.jobs.model import Job, JobOutput
-from comfy_gateway.jobs.status import JobStatus
+from comfy_gateway.jobs.status import TERMINAL_STATUSES, JobStatus
 from comfy_gateway.store.cursor import ListPosition
 from comfy_gateway.store.interface import QueueLimits
 from comfy_gateway.store.rows import job_from_row, output_from_row
@@ -25,21 +24,19 @@ ACTIVE_STATUSES = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 LIST_COLUMNS = [column for column in jobs.c if column.name != "workflow"]
 
 
-async def load_outputs(
-    conn: AsyncConnection, job_ids: Collection[str]
-) -> dict[str, list[JobOutput]]:
+def load_outputs(conn: Connection, job_ids: Collection[str]) -> dict[str, list[JobOutput]]:
     """Outputs of several jobs in one query, grouped by job id."""
     found: dict[str, list[JobOutput]] = {job_id: [] for job_id in job_ids}
     if not job_ids:
         return found
     query = select(job_outputs).where(job_outputs.c.job_id.in_(list(job_ids)))
-    for row in (await conn.execute(query)).mappings():
+    for row in (conn.execute(query)).mappings():
         found[row["job_id"]].append(output_from_row(row))
     return found
 
 
-async def job_row(
-    conn: AsyncConnection, job_id: str, tenant_id: str | None = None, *, lock: bool = False
+def job_row(
+    conn: Connection, job_id: str, tenant_id: str | None = None, *, lock: bool = False
 ) -> RowMapping:
     """The job's row (limited to ``tenant_id`` when given), or :class:`JobNotFound`."""
     query = select(jobs).where(jobs.c.job_id == job_id)
@@ -47,40 +44,78 @@ async def job_row(
         query = query.where(jobs.c.tenant_id == tenant_id)
     if lock:
         query = query.with_for_update()  # PostgreSQL row lock; SQLite holds the database
-    row = (await conn.execute(query)).mappings().one_or_none()
+    row = (conn.execute(query)).mappings().one_or_none()
     if row is None:
         raise JobNotFound(job_id)
     return row
 
 
-async def load_job(conn: AsyncConnection, job_id: str, tenant_id: str | None = None) -> Job:
-    row = await job_row(conn, job_id, tenant_id)
-    outputs = await load_outputs(conn, [job_id])
-    return job_from_row(row, outputs[job_id])
+def load_job(conn: Connection, job_id: str, tenant_id: str | None = None) -> Job:
+    return job_with_outputs(conn, job_row(conn, job_id, tenant_id))
 
 
-async def fenced_row(conn: AsyncConnection, job_id: str, fencing_token: int) -> RowMapping:
+def job_with_outputs(conn: Connection, row: RowMapping) -> Job:
+    """The job of ``row``; its outputs are read only once it ended: they are written
+    in the same transaction as the terminal status, so an active job has none."""
+    if JobStatus(row["status"]) not in TERMINAL_STATUSES:
+        return job_from_row(row, ())
+    return job_from_row(row, load_outputs(conn, [row["job_id"]])[row["job_id"]])
+
+
+def held_update(
+    conn: Connection,
+    job_id: str,
+    fencing_token: int,
+    *conditions: ColumnElement[bool],
+    bump: bool = True,
+    **values: Any,
+) -> RowMapping:
+    """Set columns of a job the caller still holds (and that meets ``conditions``) in
+    one statement; its new row. :class:`LeaseLost` (or :class:`JobNotFound`) when the
+    lease moved on; ``ConditionNotMet`` when only ``conditions`` failed."""
+    if bump:
+        values["version"] = jobs.c.version + 1
+    held = and_(
+        jobs.c.job_id == job_id,
+        jobs.c.claimed_by.is_not(None),
+        jobs.c.fencing_token == fencing_token,
+    )
+    result = conn.execute(update(jobs).where(held, *conditions).values(**values).returning(*jobs.c))
+    row = result.mappings().one_or_none()
+    if row is not None:
+        return row
+    current = fenced_row(conn, job_id, fencing_token)  # raises when the lease moved on
+    raise ConditionNotMet(current)
+
+
+class ConditionNotMet(Exception):
+    """A held job's update found the row in another state; ``row`` is how it is."""
+
+    def __init__(self, row: RowMapping) -> None:
+        super().__init__(f"job {row['job_id']} is {row['status']}")
+        self.row = row
+
+
+def fenced_row(conn: Connection, job_id: str, fencing_token: int) -> RowMapping:
     """The row of a job the caller still holds; :class:`LeaseLost` if it does not."""
-    row = await job_row(conn, job_id, lock=True)
+    row = job_row(conn, job_id, lock=True)
     if row["claimed_by"] is None or row["fencing_token"] != fencing_token:
         raise LeaseLost(job_id, fencing_token)
     return row
 
 
-async def update_job(
-    conn: AsyncConnection, job_id: str, *, bump: bool = True, **values: Any
-) -> None:
+def update_job(conn: Connection, job_id: str, *, bump: bool = True, **values: Any) -> None:
     """Set columns of one job; ``bump`` adds one to its version (a visible change)."""
     if bump:
         values["version"] = jobs.c.version + 1
-    await conn.execute(update(jobs).where(jobs.c.job_id == job_id).values(**values))
+    conn.execute(update(jobs).where(jobs.c.job_id == job_id).values(**values))
 
 
-async def close_open_attempt(
-    conn: AsyncConnection, job_id: str, ended_at: datetime, outcome: str, detail: str | None = None
+def close_open_attempt(
+    conn: Connection, job_id: str, ended_at: datetime, outcome: str, detail: str | None = None
 ) -> bool:
     """End the job's attempt still in progress, if any; whether there was one."""
-    result = await conn.execute(
+    result = conn.execute(
         update(job_attempts)
         .where(job_attempts.c.job_id == job_id, job_attempts.c.ended_at.is_(None))
         .values(ended_at=ended_at, outcome=outcome, detail=detail)
@@ -88,24 +123,24 @@ async def close_open_attempt(
     return bool(result.rowcount)
 
 
-async def next_attempt_number(conn: AsyncConnection, job_id: str) -> int:
+def next_attempt_number(conn: Connection, job_id: str) -> int:
     query = select(func.coalesce(func.max(job_attempts.c.number), 0)).where(
         job_attempts.c.job_id == job_id
     )
-    return int((await conn.execute(query)).scalar_one()) + 1
+    return int((conn.execute(query)).scalar_one()) + 1
 
 
-async def insert_outputs(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+def insert_outputs(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(insert(job_outputs), list(rows))
+        conn.execute(insert(job_outputs), list(rows))
 
 
-async def insert_outbox_entry(conn: AsyncConnection, job: Job, now: datetime) -> None:
+def insert_outbox_entry(conn: Connection, job: Job, now: datetime) -> None:
     """Queue the job's end for webhook delivery (same transaction as the status)."""
     if job.webhook_url is None:
         return
     payload = {"job_id": job.job_id, "status": job.status.value, "version": job.version}
-    await conn.execute(
+    conn.execute(
         insert(webhook_outbox).values(
             job_id=job.job_id,
             tenant_id=job.tenant_id,
@@ -135,7 +170,7 @@ def older_than(position: ListPosition) -> ColumnElement[bool]:
     )
 
 
-async def count_by_status(conn: AsyncConnection, tenant_id: str | None) -> dict[str, int]:
+def count_by_status(conn: Connection, tenant_id: str | None) -> dict[str, int]:
     query = (
         select(jobs.c.status, func.count())
         .where(jobs.c.status.in_(ACTIVE_STATUSES))
@@ -143,16 +178,27 @@ async def count_by_status(conn: AsyncConnection, tenant_id: str | None) -> dict[
     )
     if tenant_id is not None:
         query = query.where(jobs.c.tenant_id == tenant_id)
-    return {str(status): int(count) for status, count in await conn.execute(query)}
+    return {str(status): int(count) for status, count in conn.execute(query)}
 
 
-async def check_limits(conn: AsyncConnection, tenant_id: str, limits: QueueLimits) -> None:
-    if limits.max_queued is not None:
-        queued = (await count_by_status(conn, None)).get(JobStatus.QUEUED.value, 0)
-        if queued >= limits.max_queued:
-            raise QueueFull(queued, limits.max_queued)
-    if limits.max_queued_per_tenant is not None:
-        counts = await count_by_status(conn, tenant_id)
-        queued = counts.get(JobStatus.QUEUED.value, 0)
-        if queued >= limits.max_queued_per_tenant:
-            raise QueueFull(queued, limits.max_queued_per_tenant, tenant_id=tenant_id)
+def queued_counts(conn: Connection, tenant_id: str) -> tuple[int, int]:
+    """Queued jobs of ``tenant_id`` and of everyone, in one query."""
+    is_tenant = jobs.c.tenant_id == literal(tenant_id)
+    query = (
+        select(is_tenant, func.count())
+        .where(jobs.c.status == JobStatus.QUEUED.value)
+        .group_by(is_tenant)
+    )
+    by_tenant = {bool(mine): int(count) for mine, count in conn.execute(query)}
+    return by_tenant.get(True, 0), sum(by_tenant.values())
+
+
+def check_limits(conn: Connection, tenant_id: str, limits: QueueLimits) -> None:
+    if limits.max_queued is None and limits.max_queued_per_tenant is None:
+        return
+    tenant_queued, all_queued = queued_counts(conn, tenant_id)
+    if limits.max_queued is not None and all_queued >= limits.max_queued:
+        raise QueueFull(all_queued, limits.max_queued)
+    per_tenant = limits.max_queued_per_tenant
+    if per_tenant is not None and tenant_queued >= per_tenant:
+        raise QueueFull(tenant_queued, per_tenant, tenant_id=tenant_id)

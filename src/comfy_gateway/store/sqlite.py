@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from comfy_gateway.store.clock import Clock
-from comfy_gateway.store.sql_store import IDEMPOTENCY_TTL_S, WRITE_OPTION, SqlJobStore
+from comfy_gateway.store.sql_store import IDEMPOTENCY_TTL_S, SqlJobStore
+from comfy_gateway.store.store_threads import WRITE_OPTION
 
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 
@@ -52,8 +52,8 @@ async def open_sqlite_store(
     idempotency_ttl_s: float = IDEMPOTENCY_TTL_S,
 ) -> SqlJobStore:
     """Open (creating and migrating if needed) the SQLite job store at ``path``."""
-    engine = create_async_engine(f"sqlite+aiosqlite:///{Path(path)}")
-    install_sqlite_setup(engine.sync_engine, busy_timeout_ms)
+    engine = create_engine(f"sqlite:///{Path(path)}")
+    install_sqlite_setup(engine, busy_timeout_ms)
     store = SqlJobStore(
         engine, clock=clock, serialize_writes=True, idempotency_ttl_s=idempotency_ttl_s
     )

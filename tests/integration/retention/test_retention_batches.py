@@ -23,7 +23,7 @@ POLICY = RetentionPolicy(job_retention_s=30 * DAY_S, batch_size=BATCH)
 def deletes_per_transaction(store: SqlJobStore, table: str) -> Iterator[list[int]]:
     """Rows each committed transaction deleted from ``table`` (one entry per transaction
     that deleted any)."""
-    engine = store.engine.sync_engine
+    engine = store.engine
     current: dict[int, int] = {}
     committed: list[int] = []
 
@@ -50,8 +50,10 @@ async def make_backlog(world: RetentionWorld, count: int, outputs: int = 1) -> N
 
 
 async def table_size(store: SqlJobStore, table: Any) -> int:
-    async with store.engine.connect() as conn:
-        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+    query = select(func.count()).select_from(table)
+    return await store.run_transaction(
+        lambda conn: int(conn.execute(query).scalar_one()), write=False
+    )
 
 
 async def test_250_expired_jobs_go_in_three_transactions_of_at_most_100(
@@ -67,8 +69,9 @@ async def test_250_expired_jobs_go_in_three_transactions_of_at_most_100(
 
     assert job_deletes == [100, 100, 50]
     assert report.jobs_deleted == 250
-    async with store.engine.connect() as conn:
-        left = list((await conn.execute(select(jobs.c.tenant_id))).scalars())
+    left = await store.run_transaction(
+        lambda conn: list(conn.execute(select(jobs.c.tenant_id)).scalars()), write=False
+    )
     assert left == ["beta"]
     assert await table_size(store, idempotency_keys) == 0
     assert blob_files(blobs.root / "acme") == {}

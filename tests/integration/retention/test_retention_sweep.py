@@ -47,9 +47,10 @@ def advance_to(world: RetentionWorld, start: Any, seconds: float) -> None:
 
 
 async def count_rows(store: SqlJobStore, table: Any, *where: Any) -> int:
-    async with store.engine.connect() as conn:
-        query = select(func.count()).select_from(table).where(*where)
-        return int((await conn.execute(query)).scalar_one())
+    query = select(func.count()).select_from(table).where(*where)
+    return await store.run_transaction(
+        lambda conn: int(conn.execute(query).scalar_one()), write=False
+    )
 
 
 async def build_ages(world: RetentionWorld) -> dict[str, StoredJob]:
@@ -145,9 +146,11 @@ async def test_only_idempotency_keys_younger_than_their_retention_stay(
     await build_ages(world)
     assert await count_rows(store, idempotency_keys) == 3
     await sweeper(world).sweep_once()
-    async with store.engine.connect() as conn:
-        left = (await conn.execute(select(idempotency_keys.c.idempotency_key))).scalars()
-        assert list(left) == ["k-fresh"]
+    query = select(idempotency_keys.c.idempotency_key)
+    left = await store.run_transaction(
+        lambda conn: list(conn.execute(query).scalars()), write=False
+    )
+    assert left == ["k-fresh"]
 
 
 async def test_a_second_sweep_finds_nothing_more(

@@ -27,9 +27,10 @@ def _current_revision(connection: Connection) -> str | None:
 async def test_migrations_build_the_declared_schema(tmp_path: Path) -> None:
     store = await open_sqlite_store(tmp_path / "jobs.sqlite3")
     try:
-        async with store.engine.connect() as conn:
-            differences = await conn.run_sync(_schema_differences, metadata)
-            revision = await conn.run_sync(_current_revision)
+        differences = await store.run_transaction(
+            lambda conn: _schema_differences(conn, metadata), write=False
+        )
+        revision = await store.run_transaction(_current_revision, write=False)
     finally:
         await store.close()
 
@@ -45,8 +46,9 @@ async def test_the_comparison_would_notice_a_drift(tmp_path: Path) -> None:
     sa.Table("jobs", drifted, sa.Column("extra_column", sa.Integer), extend_existing=True)
     store = await open_sqlite_store(tmp_path / "jobs.sqlite3")
     try:
-        async with store.engine.connect() as conn:
-            differences = await conn.run_sync(_schema_differences, drifted)
+        differences = await store.run_transaction(
+            lambda conn: _schema_differences(conn, drifted), write=False
+        )
     finally:
         await store.close()
 
