@@ -89,6 +89,7 @@ class BackendConnection:
         self._broken: ComfyError | None = None
         self._listeners: list[Callable[[Event], None]] = []
         self._waiting_check: asyncio.Task[None] | None = None
+        self._queue_remaining: int | None = None
 
     async def __aenter__(self) -> BackendConnection:
         await self.start()
@@ -270,11 +271,15 @@ class BackendConnection:
         if isinstance(event, Executing) and event.is_end_marker:
             self._running_prompt_id = None
         if isinstance(event, Status):
-            self._schedule_waiting_check()
+            previous, self._queue_remaining = self._queue_remaining, event.queue_remaining
+            if previous is None or event.queue_remaining <= previous:
+                self._schedule_waiting_check()
 
     def _schedule_waiting_check(self) -> None:
-        """The queue changed: a followed prompt that has not started may have been deleted
-        (ComfyUI then sends nothing about it, ever), so look for it once more."""
+        """The queue shrank: a followed prompt that has not started may have been deleted
+        (ComfyUI then sends nothing about it, ever), so look for it once more. ComfyUI
+        sends a status for every change of its queue, so a queue that only grew (our
+        own submit, say) cannot have lost one of ours: no check then."""
         waiting = any(f.submitted and not f.started for f in self._all_feeds())
         if waiting and (self._waiting_check is None or self._waiting_check.done()):
             self._waiting_check = asyncio.create_task(self._check_waiting_feeds())
@@ -319,6 +324,7 @@ class BackendConnection:
                     await socket.close()
                 continue
             self.reconnects += 1
+            self._queue_remaining = None  # the next status is compared with nothing
             return socket
         raise ComfySocketClosed(
             f"the WebSocket to ComfyUI at {self.http.base_url} could not be reopened within "
