@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import uvloop
 from pydantic import ValidationError
 
 from comfy_gateway.config import GatewaySettings
@@ -98,7 +99,8 @@ def _run(main: Any) -> None:
 
     configure_logging()
     try:
-        asyncio.run(main)
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main)
     except ConfigError as exc:
         typer.echo(f"comfy-gateway: {exc}", err=True)
         raise typer.Exit(2) from exc

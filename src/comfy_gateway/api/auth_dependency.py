@@ -2,7 +2,8 @@
 
 A key may come as ``X-API-Key``, ``Authorization: Bearer``, or ``?api_key=`` (the only
 way for a browser's EventSource, which cannot set headers). With no keys configured the
-registry is open and every caller is tenant ``default``.
+registry is open and every caller is tenant ``default``. The dependencies are async
+although they never wait: FastAPI runs plain functions on a thread pool.
 """
 
 from __future__ import annotations
@@ -54,14 +55,14 @@ def unauthorized(key_was_sent: bool) -> ApiError:
     )
 
 
-def optional_tenant(
+async def optional_tenant(
     request: Request, context: Annotated[ApiContext, Depends(api_context)]
 ) -> str | None:
     """The caller's tenant, or None for an anonymous or wrong key (for public routes)."""
     return context.keys.tenant_for(presented_api_key(request))
 
 
-def authenticated_tenant(
+async def authenticated_tenant(
     request: Request, context: Annotated[ApiContext, Depends(api_context)]
 ) -> str:
     """The caller's tenant; 401 when the key is missing or wrong."""

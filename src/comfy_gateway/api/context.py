@@ -35,8 +35,9 @@ class ApiContext:
     templates: TemplateRegistry | None = None
 
 
-def api_context(request: Request) -> ApiContext:
-    """FastAPI dependency: the app's `ApiContext`."""
+async def api_context(request: Request) -> ApiContext:
+    """FastAPI dependency: the app's `ApiContext` (async: FastAPI would run a plain
+    function on its thread pool, a thread hop per request for a dictionary lookup)."""
     context = request.app.state.context
     assert isinstance(context, ApiContext)
     return context

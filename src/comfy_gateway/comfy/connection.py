@@ -272,14 +272,15 @@ class BackendConnection:
             self._running_prompt_id = None
         if isinstance(event, Status):
             previous, self._queue_remaining = self._queue_remaining, event.queue_remaining
-            if previous is None or event.queue_remaining <= previous:
+            if previous is None or event.queue_remaining < previous:
                 self._schedule_waiting_check()
 
     def _schedule_waiting_check(self) -> None:
         """The queue shrank: a followed prompt that has not started may have been deleted
         (ComfyUI then sends nothing about it, ever), so look for it once more. ComfyUI
-        sends a status for every change of its queue, so a queue that only grew (our
-        own submit, say) cannot have lost one of ours: no check then."""
+        sends a status for every change of its queue, so a queue that grew (a submit) or
+        kept its size (a prompt moving from pending to running) cannot have lost one of
+        ours: no check then."""
         waiting = any(f.submitted and not f.started for f in self._all_feeds())
         if waiting and (self._waiting_check is None or self._waiting_check.done()):
             self._waiting_check = asyncio.create_task(self._check_waiting_feeds())

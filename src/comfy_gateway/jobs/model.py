@@ -156,6 +156,9 @@ class Claim:
     job: Job
     fencing_token: int
     lease_expires_at: datetime
+    #: Whether the claim saw another claimable job behind this one (a hint: the worker
+    #: claims again at once only then, instead of making an empty claim).
+    more_waiting: bool = True
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

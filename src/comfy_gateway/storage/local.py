@@ -2,8 +2,11 @@
 
 Writes go to a temporary file beside the target and are renamed into place, so a reader
 never sees half a blob and a crash leaves no partial file under the key. File I/O and
-hashing run in a worker thread so the event loop stays free. A full disk (ENOSPC, or
-EDQUOT for a quota) is reported as `StorageFull`, after the temporary file is removed.
+hashing run in a worker thread so the event loop stays free, in few hand-offs: incoming
+chunks are gathered into writes of about a megabyte, a blob that fits in one is written
+and committed in a single hand-off, and a read opens, reads and (at the end) closes in
+the same one. A full disk (ENOSPC, or EDQUOT for a quota) is reported as
+`StorageFull`, after the temporary file is removed.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 # How a chunk reaches the temporary file; tests inject one that fails like a full disk.
 FileWriter = Callable[[IO[bytes], bytes], object]
+#: Incoming chunks are joined into writes of at least this size (the last may be less).
+WRITE_BATCH_BYTES = 1 << 20
 
 
 def write_to_file(handle: IO[bytes], chunk: bytes) -> None:
@@ -61,14 +66,21 @@ class LocalBlobStore:
         self, key: str, chunks: AsyncIterator[bytes], *, content_type: str | None = None
     ) -> BlobInfo:
         target = self.path_for(key)
+        batches = _batched(chunks, WRITE_BATCH_BYTES)
         with _disk_full_as_storage_full(key):
-            await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-            incoming = await asyncio.to_thread(_Incoming.open_beside, target, self._file_writer)
-            size = 0
+            first = await anext(batches, b"")
+            second = await anext(batches, None)
+            incoming = await asyncio.to_thread(
+                _Incoming.open_beside, target, self._file_writer, first
+            )
+            size = len(first)
             try:
-                async for chunk in chunks:
-                    await asyncio.to_thread(incoming.write, chunk)
-                    size += len(chunk)
+                if second is not None:
+                    await asyncio.to_thread(incoming.write, second)
+                    size += len(second)
+                    async for batch in batches:
+                        await asyncio.to_thread(incoming.write, batch)
+                        size += len(batch)
                 await asyncio.to_thread(incoming.commit, target, content_type)
             except BaseException:
                 await asyncio.to_thread(incoming.discard)
@@ -85,23 +97,24 @@ class LocalBlobStore:
         self, key: str, blob_range: BlobRange | None = None, *, chunk_size: int = 1 << 20
     ) -> AsyncIterator[bytes]:
         path = self.path_for(key)
+        start = blob_range.start if blob_range else 0
+        remaining = blob_range.length if blob_range else -1
+        reader = _Reader(path)
         try:
-            handle = await asyncio.to_thread(path.open, "rb")
-        except FileNotFoundError as exc:
-            raise BlobNotFound(f"no blob stored under {key!r}") from exc
-        try:
-            start = blob_range.start if blob_range else 0
-            remaining = blob_range.length if blob_range else -1
-            await asyncio.to_thread(handle.seek, start)
             while remaining != 0:
                 want = chunk_size if remaining < 0 else min(chunk_size, remaining)
-                chunk = await asyncio.to_thread(handle.read, want)
-                if not chunk:
+                try:
+                    chunk = await asyncio.to_thread(reader.read, start, want)
+                except FileNotFoundError as exc:
+                    raise BlobNotFound(f"no blob stored under {key!r}") from exc
+                if chunk:
+                    remaining -= len(chunk) if remaining > 0 else 0
+                    yield chunk
+                if reader.at_end:
                     break
-                remaining -= len(chunk) if remaining > 0 else 0
-                yield chunk
         finally:
-            await asyncio.to_thread(handle.close)
+            if not reader.at_end:
+                await asyncio.to_thread(reader.close)
 
     async def delete(self, key: str) -> bool:
         path = self.path_for(key)
@@ -129,9 +142,18 @@ class _Incoming:
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
 
     @classmethod
-    def open_beside(cls, target: Path, writer: FileWriter) -> _Incoming:
+    def open_beside(cls, target: Path, writer: FileWriter, first: bytes = b"") -> _Incoming:
+        """A new temporary file in the target's folder (made if missing), ``first`` in it."""
+        target.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
-        return cls(handle=os.fdopen(fd, "wb"), path=Path(name), writer=writer)
+        incoming = cls(handle=os.fdopen(fd, "wb"), path=Path(name), writer=writer)
+        if first:
+            try:
+                incoming.write(first)
+            except BaseException:
+                incoming.discard()
+                raise
+        return incoming
 
     def write(self, chunk: bytes) -> None:
         self.writer(self.handle, chunk)
@@ -151,6 +173,45 @@ class _Incoming:
         with contextlib.suppress(OSError):
             self.handle.close()
         self.path.unlink(missing_ok=True)
+
+
+class _Reader:
+    """A blob file read in order; opened by the first read, closed by the one that
+    reaches its end (or by ``close``)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._handle: IO[bytes] | None = None
+        self.at_end = False
+
+    def read(self, start: int, want: int) -> bytes:
+        """Up to ``want`` bytes; the first read starts at ``start``."""
+        if self._handle is None:
+            self._handle = self._path.open("rb")
+            self._handle.seek(start)
+        chunk = self._handle.read(want)
+        if len(chunk) < want:  # a regular file returns less only at its end
+            self.close()
+        return chunk
+
+    def close(self) -> None:
+        self.at_end = True
+        if self._handle is not None:
+            self._handle.close()
+
+
+async def _batched(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[bytes]:
+    """``chunks`` joined into pieces of at least ``size`` bytes (the last may be less)."""
+    pending: list[bytes] = []
+    pending_bytes = 0
+    async for chunk in chunks:
+        pending.append(chunk)
+        pending_bytes += len(chunk)
+        if pending_bytes >= size:
+            yield b"".join(pending)
+            pending, pending_bytes = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ of sorting every active job, and the two first candidates are compared here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,25 +35,38 @@ CANDIDATE_PAGE = 16
 _CLAIM_ORDER = (jobs.c.priority.desc(), jobs.c.created_at, jobs.c.job_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """The job a claim should take, and whether others were seen behind it."""
+
+    job_id: str
+    more_waiting: bool
+
+
 def first_claimable(
     conn: Connection, now: datetime, can_run: RequirementsFilter | None
-) -> str | None:
-    """The id of the first claimable job that ``can_run`` accepts (None: any job)."""
-    best: tuple[Any, ...] | None = None
-    for status in (JobStatus.QUEUED, JobStatus.RUNNING):
-        found = _first_runnable(conn, status, now, can_run)
-        if found is not None and (best is None or _claim_key(found) < _claim_key(best)):
-            best = found
-    return None if best is None else str(best[0])
+) -> Candidate | None:
+    """The first claimable job that ``can_run`` accepts (None: any job)."""
+    found = [
+        runnable
+        for status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        if (runnable := _first_runnable(conn, status, now, can_run)) is not None
+    ]
+    if not found:
+        return None
+    best, more_behind = min(found, key=lambda pair: _claim_key(pair[0]))
+    return Candidate(job_id=str(best[0]), more_waiting=more_behind or len(found) > 1)
 
 
 def _first_runnable(
     conn: Connection, status: JobStatus, now: datetime, can_run: RequirementsFilter | None
-) -> tuple[Any, ...] | None:
-    for row in _candidates(conn, status, now):
+) -> tuple[tuple[Any, ...], bool] | None:
+    """The first runnable candidate of ``status``, and whether any candidate follows it."""
+    candidates = _candidates(conn, status, now)
+    for row in candidates:
         requirements = row[3]
         if can_run is None or can_run(requirements if isinstance(requirements, Mapping) else None):
-            return tuple(row)
+            return tuple(row), next(candidates, None) is not None
     return None
 
 

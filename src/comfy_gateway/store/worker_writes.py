@@ -57,7 +57,7 @@ class WorkerWrites:
         expires = now + timedelta(seconds=lease_s)
         claimed = conn.execute(
             update(jobs)
-            .where(jobs.c.job_id == candidate, q.claimable(now))
+            .where(jobs.c.job_id == candidate.job_id, q.claimable(now))
             .values(
                 claimed_by=worker_id,
                 lease_expires_at=expires,
@@ -70,7 +70,12 @@ class WorkerWrites:
         if row is None:
             return None
         job = job_from_row(row, ())  # claimable jobs are active: no outputs yet
-        return Claim(job=job, fencing_token=row["fencing_token"], lease_expires_at=expires)
+        return Claim(
+            job=job,
+            fencing_token=row["fencing_token"],
+            lease_expires_at=expires,
+            more_waiting=candidate.more_waiting,
+        )
 
     async def heartbeat(self, job_id: str, fencing_token: int, lease_s: float) -> Job:
         _check_lease(lease_s)

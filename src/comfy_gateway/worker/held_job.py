@@ -1,7 +1,9 @@
 """A claimed job and every store write the worker makes on it, each followed by a publish.
 
 Every write carries the claim's fencing token; :class:`LeaseLost` from the store means
-another worker owns the job now and this one must let go without another write.
+another worker owns the job now and this one must let go without another write. The job
+turning running and its progress are written in the background, in order
+(``*_soon``); every other write first waits for them (``settle``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from comfy_gateway.jobs.model import Attempt, Claim, Job, JobError, JobOutput
 from comfy_gateway.jobs.status import JobStatus
 from comfy_gateway.store.lease_recovery import LeaseStore
 from comfy_gateway.worker.job_outcome import out_of_attempts
+from comfy_gateway.worker.ordered_writes import OrderedWrites
 
 
 class HeldJob:
@@ -27,6 +30,7 @@ class HeldJob:
         self._store = store
         self.events = events
         self.finished = False  # set once the terminal write or the release went through
+        self._background = OrderedWrites()
 
     @property
     def job_id(self) -> str:
@@ -58,16 +62,35 @@ class HeldJob:
         await self._store.drop_unstarted_attempt(self.job_id, self.token)
 
     async def record_prompt_id(self, prompt_id: str) -> None:
+        await self.settle()
         self.job = await self._store.record_prompt_id(self.job_id, self.token, prompt_id)
 
     async def mark_running(self, started_at: datetime | None = None) -> Job:
+        await self.settle()
         await self._publish(await self._store.mark_running(self.job_id, self.token, started_at))
         return self.job
 
-    async def update_progress(self, progress: float, details: dict[str, Any]) -> None:
-        await self._publish(
-            await self._store.update_progress(self.job_id, self.token, progress, details)
-        )
+    def mark_running_soon(self) -> None:
+        """The prompt started: store (and publish) ``running`` without waiting for it."""
+
+        async def write() -> None:
+            await self._publish(await self._store.mark_running(self.job_id, self.token))
+
+        self._background.submit("running", write)
+
+    def update_progress_soon(self, progress: float, details: dict[str, Any]) -> None:
+        """Store (and publish) progress without waiting; a newer one replaces it."""
+
+        async def write() -> None:
+            await self._publish(
+                await self._store.update_progress(self.job_id, self.token, progress, details)
+            )
+
+        self._background.submit("progress", write)
+
+    async def settle(self) -> None:
+        """Wait for the background writes; raises the error one of them met (once)."""
+        await self._background.settle()
 
     async def finish(
         self,
@@ -78,6 +101,7 @@ class HeldJob:
         timings: dict[str, int] | None = None,
         progress_details: dict[str, Any] | None = None,
     ) -> None:
+        await self.settle()
         job = await self._store.finish_job(
             self.job_id,
             self.token,
@@ -91,12 +115,14 @@ class HeldJob:
         await self._publish(job)
 
     async def release(self, *, count_attempt: bool) -> None:
+        await self.settle()
         job = await self._store.release_job(self.job_id, self.token, count_attempt)
         self.finished = True
         await self._publish(job)
 
     async def release_for_retry(self, detail: str) -> None:
         """Its backend lost the running prompt: queued again, the try counted."""
+        await self.settle()
         job = await self._store.release_for_retry(self.job_id, self.token, detail)
         self.finished = True
         await self._publish(job)

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
@@ -186,7 +187,7 @@ class JobExecution:
         output_classes = await self.backend.output_node_classes()
         self._reporter = ProgressReporter(
             start_tracker(self.held.workflow, output_classes),
-            self.held.update_progress,
+            self._save_progress,
             persist_interval_s=self._options.progress_persist_interval_s,
         )
         if self._can_reattach():
@@ -291,9 +292,13 @@ class JobExecution:
             return
         self.phase = Phase.STARTED
         self.timer.mark("execution_start")
-        job = await self.held.mark_running()
-        self.timer.queue_wait = queue_wait_ms(job.created_at, job.started_at)
+        job = self.held.job
+        self.held.mark_running_soon()
+        self.timer.queue_wait = queue_wait_ms(job.created_at, datetime.now(UTC))
         self._side_tasks.spawn(self._timeout_watchdog(job.timeout_s))
+
+    async def _save_progress(self, progress: float, details: dict[str, Any]) -> None:
+        self.held.update_progress_soon(progress, details)
 
     # -- endings -----------------------------------------------------------------------
 
@@ -317,6 +322,7 @@ class JobExecution:
         )
         self.timer.mark("collect_end")
         verdict = verdict_after_collection(verdict, collected)
+        await self.held.settle()  # a `running` still being written counts as written
         if verdict.status is JobStatus.COMPLETED and self.held.job.status is JobStatus.QUEUED:
             await self.held.mark_running()  # the start event was missed: completed needs it
         await self.held.finish(

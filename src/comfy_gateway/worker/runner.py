@@ -114,13 +114,13 @@ class Worker:
         except StoreError as exc:
             logger.warning("claiming a job failed: %s", exc)
             return False
-        self._queue_may_hold_work = claim is not None
+        self._queue_may_hold_work = claim is not None and claim.more_waiting
         if claim is None:
             return False
         backend = await self._place(claim, free)
         if backend is not None:
             self._start(claim, self._backend_for(claim.job, backend))
-        return True
+        return self._queue_may_hold_work
 
     async def _place(self, claim: Claim, free: list[Backend]) -> Backend | None:
         """A backend able to run the claimed job; None after failing or requeueing it."""
