@@ -61,10 +61,14 @@ class SqlJobStore(WorkerWrites, LeaseRecovery, RetentionQueries, WebhookOutboxMi
         *,
         clock: Clock | None = None,
         serialize_writes: bool = False,
+        inline_reads: bool = False,
         idempotency_ttl_s: float = IDEMPOTENCY_TTL_S,
     ) -> None:
-        """``serialize_writes``: one writer thread (SQLite takes one writer at a time)."""
-        self._threads = StoreThreads(engine, single_writer=serialize_writes)
+        """``serialize_writes``: one writer thread (SQLite takes one writer at a time);
+        ``inline_reads``: reads run on the event loop (an embedded database in WAL mode)."""
+        self._threads = StoreThreads(
+            engine, single_writer=serialize_writes, inline_reads=inline_reads
+        )
         self._clock = clock or SystemClock()
         self._idempotency_ttl = timedelta(seconds=idempotency_ttl_s)
 

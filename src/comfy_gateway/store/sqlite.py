@@ -55,7 +55,11 @@ async def open_sqlite_store(
     engine = create_engine(f"sqlite:///{Path(path)}")
     install_sqlite_setup(engine, busy_timeout_ms)
     store = SqlJobStore(
-        engine, clock=clock, serialize_writes=True, idempotency_ttl_s=idempotency_ttl_s
+        engine,
+        clock=clock,
+        serialize_writes=True,
+        inline_reads=True,
+        idempotency_ttl_s=idempotency_ttl_s,
     )
     try:
         await store.migrate()

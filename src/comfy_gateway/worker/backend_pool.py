@@ -27,6 +27,7 @@ from comfy_gateway.comfy.client_identity import make_client_id
 from comfy_gateway.config import GatewaySettings
 from comfy_gateway.errors import ComfyError
 from comfy_gateway.supervisor import SupervisedBackends
+from comfy_gateway.worker.history_janitor import HistoryJanitor
 from comfy_gateway.worker.retry_backoff import RetryBackoff
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ class Backend:
         self.failures = 0
         self.retry_at = 0.0
         self.in_flight = 0
+        #: Deletes finished prompts from this backend's history, gathered.
+        self.history = HistoryJanitor(lambda: self.http)
         #: Set while its socket is reconnecting and it does not answer HTTP either: no new
         #: prompts go there, but the socket keeps its budget for the running prompt.
         self.unreachable = False
@@ -225,6 +228,7 @@ class BackendPool:
 
     async def aclose(self) -> None:
         for backend in self.members:
+            await backend.history.flush()
             await backend.close_connection()
             await backend.http.aclose()
 

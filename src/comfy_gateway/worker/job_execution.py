@@ -2,10 +2,11 @@
 
 upload media → record the attempt → ``POST /prompt`` (prompt id = job id) → follow the
 prompt on the backend's one socket (``execution_start`` makes the job running, progress
-is stored as it moves) → store every output → finish the job → delete the prompt from
-ComfyUI's history. A job whose prompt is already on the backend (a takeover, or a job
-released on shutdown) is re-attached instead of submitted twice; one whose started prompt
-is gone (ComfyUI restarted) is retried up to ``max_attempts``, the cause in its attempt.
+is stored as it moves) → store every output → finish the job → have the prompt deleted
+from ComfyUI's history (soon, together with others: ``history_janitor.py``). A job whose
+prompt is already on the backend (a takeover, or a job released on shutdown) is
+re-attached instead of submitted twice; one whose started prompt is gone (ComfyUI
+restarted) is retried up to ``max_attempts``, the cause in its attempt.
 
 Cancels and the job's timeout stop the prompt from a side task (delete while pending,
 targeted interrupt once running); the main flow then sees how the prompt ended.
@@ -332,18 +333,7 @@ class JobExecution:
             timings=self.timer.as_dict(),
             progress_details=self._final_details(verdict.status),
         )
-        await self._forget_prompt(result.prompt_id)
-
-    async def _forget_prompt(self, prompt_id: str) -> None:
-        try:
-            await self.backend.http.delete_history([prompt_id])
-        except ComfyError as exc:  # the job is done; a leftover history entry is harmless
-            logger.info(
-                "job %s: could not delete prompt %s from history: %s",
-                self.held.job_id,
-                prompt_id,
-                exc,
-            )
+        self.backend.history.forget(result.prompt_id)
 
     async def _prompt_vanished(self) -> None:
         if self._cancelling():
