@@ -88,6 +88,10 @@ class HeldJob:
 
         self._background.submit("progress", write)
 
+    def drop_waiting_progress(self) -> None:
+        """The job is about to end with its final progress: a waiting one is moot."""
+        self._background.discard("progress")
+
     async def settle(self) -> None:
         """Wait for the background writes; raises the error one of them met (once)."""
         await self._background.settle()

@@ -313,6 +313,8 @@ class JobExecution:
             await self.held.finish(JobStatus.CANCELLED, timings=self.timer.as_dict())
             return
         verdict = verdict_for(result, self.stop_reason, timeout_s=self.held.job.timeout_s)
+        if verdict.status is JobStatus.COMPLETED:
+            self.held.drop_waiting_progress()  # the end writes 100 and the final details
         self.timer.mark("collect_start")
         collected = await collect_outputs(
             self.backend.http,

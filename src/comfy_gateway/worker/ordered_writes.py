@@ -34,6 +34,10 @@ class OrderedWrites:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name=f"ordered writes ({kind})")
 
+    def discard(self, kind: str) -> None:
+        """Forget a waiting write of ``kind`` (one already running goes on)."""
+        self._waiting.pop(kind, None)
+
     async def settle(self) -> None:
         """Return once every submitted write ran; raise the first error (only once)."""
         task = self._task

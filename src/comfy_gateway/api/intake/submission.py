@@ -83,7 +83,11 @@ async def submit_job(context: ApiContext, submission: Submission) -> SubmitOutco
     request, limits = submission.request, media_limits(context.settings)
     check_media_plan(request, submission.files, limits)
     job_id = new_job_id()  # before the graph edits: filename_prefix names the job
-    _rehearse_graph(request, submission.files, job_id)
+    fetches = any(item.is_media for item in request.inputs)
+    if request.media or submission.files or fetches or request.webhook_url:
+        # Something slow (a fetch, a DNS lookup) comes before the real edits: a bad graph
+        # must fail first. Without it, the real edits below fail just as early.
+        _rehearse_graph(request, submission.files, job_id)
     await check_webhook_url(
         request.webhook_url, context.fetcher, context.settings.webhook_allow_list
     )
