@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, or_, select, update
+from sqlalchemy import and_, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
@@ -163,10 +163,11 @@ def claimable(now: datetime) -> ColumnElement[bool]:
 
 
 def older_than(position: ListPosition) -> ColumnElement[bool]:
-    """Jobs after ``position`` in newest-first order."""
-    return or_(
-        jobs.c.created_at < position.created_at,
-        and_(jobs.c.created_at == position.created_at, jobs.c.job_id < position.job_id),
+    """Jobs after ``position`` in newest-first order; a row-value comparison, which
+    the database turns into a range of the (tenant, created_at, job_id) index."""
+    return tuple_(jobs.c.created_at, jobs.c.job_id) < tuple_(
+        literal(position.created_at, type_=jobs.c.created_at.type),
+        literal(position.job_id, type_=jobs.c.job_id.type),
     )
 
 
@@ -182,15 +183,14 @@ def count_by_status(conn: Connection, tenant_id: str | None) -> dict[str, int]:
 
 
 def queued_counts(conn: Connection, tenant_id: str) -> tuple[int, int]:
-    """Queued jobs of ``tenant_id`` and of everyone, in one query."""
-    is_tenant = jobs.c.tenant_id == literal(tenant_id)
-    query = (
-        select(is_tenant, func.count())
-        .where(jobs.c.status == JobStatus.QUEUED.value)
-        .group_by(is_tenant)
-    )
-    by_tenant = {bool(mine): int(count) for mine, count in conn.execute(query)}
-    return by_tenant.get(True, 0), sum(by_tenant.values())
+    """Queued jobs of ``tenant_id`` and of everyone: two counts each answered from an
+    index alone (status; tenant and status), never from the rows of the backlog."""
+    queued = jobs.c.status == JobStatus.QUEUED.value
+    everyone = conn.execute(select(func.count()).where(queued)).scalar_one()
+    mine = conn.execute(
+        select(func.count()).where(jobs.c.tenant_id == tenant_id, queued)
+    ).scalar_one()
+    return int(mine), int(everyone)
 
 
 def check_limits(conn: Connection, tenant_id: str, limits: QueueLimits) -> None:

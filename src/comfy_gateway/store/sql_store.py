@@ -61,13 +61,14 @@ class SqlJobStore(WorkerWrites, LeaseRecovery, RetentionQueries, WebhookOutboxMi
         *,
         clock: Clock | None = None,
         serialize_writes: bool = False,
-        inline_reads: bool = False,
+        inline_engine: Engine | None = None,
         idempotency_ttl_s: float = IDEMPOTENCY_TTL_S,
     ) -> None:
         """``serialize_writes``: one writer thread (SQLite takes one writer at a time);
-        ``inline_reads``: reads run on the event loop (an embedded database in WAL mode)."""
+        ``inline_engine``: the same database, never waiting for a lock, for transactions
+        tried on the event loop first (an embedded database: see ``store_threads.py``)."""
         self._threads = StoreThreads(
-            engine, single_writer=serialize_writes, inline_reads=inline_reads
+            engine, single_writer=serialize_writes, inline_engine=inline_engine
         )
         self._clock = clock or SystemClock()
         self._idempotency_ttl = timedelta(seconds=idempotency_ttl_s)
@@ -75,6 +76,11 @@ class SqlJobStore(WorkerWrites, LeaseRecovery, RetentionQueries, WebhookOutboxMi
     @property
     def engine(self) -> Engine:
         return self._threads.engine
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every engine a transaction may run on (SQLite: the inline one too)."""
+        return self._threads.engines
 
     async def run_transaction(self, body: Callable[[Connection], T], *, write: bool) -> T:
         """``body(conn)`` as one transaction on a store thread (`StoreError` when closed)."""

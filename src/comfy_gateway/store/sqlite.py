@@ -54,11 +54,14 @@ async def open_sqlite_store(
     """Open (creating and migrating if needed) the SQLite job store at ``path``."""
     engine = create_engine(f"sqlite:///{Path(path)}")
     install_sqlite_setup(engine, busy_timeout_ms)
+    # Tried first, on the event loop: it must never wait for a lock (busy timeout 0).
+    inline_engine = create_engine(f"sqlite:///{Path(path)}", pool_size=1, max_overflow=1)
+    install_sqlite_setup(inline_engine, busy_timeout_ms=0)
     store = SqlJobStore(
         engine,
         clock=clock,
         serialize_writes=True,
-        inline_reads=True,
+        inline_engine=inline_engine,
         idempotency_ttl_s=idempotency_ttl_s,
     )
     try:

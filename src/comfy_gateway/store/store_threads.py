@@ -8,23 +8,31 @@ two-query read, which measured three times slower than this.)
 
 Writes go to one thread when the database takes one writer at a time (SQLite), so
 writers queue here instead of in SQLite's busy handler, which sleeps and retries.
-Reads use a small pool beside it, or, for an embedded database whose readers never wait
-(SQLite in WAL mode: a reader reads its snapshot while a writer writes), run right on
-the event loop: a read of one job takes less time there than the hand-off to a thread
-and back. A transaction that has started runs to its end even if the awaiting task is
-cancelled: its outcome is then committed or rolled back whole, never cut in the middle.
+Reads use a small pool beside it.
+
+An embedded database (SQLite) can do better still: given an ``inline_engine`` that never
+waits for a lock (busy timeout 0), a transaction first runs right on the event loop,
+where one job's read or write takes less time than the hand-off to a thread and back.
+Only if the database is locked (another process is writing, or our own writer thread
+is) does it go to the threads, which wait for the lock. A read may be retried there
+at any point (it changed nothing); a write only when its ``BEGIN`` found the lock
+taken, before anything was written.
+
+A transaction that has started runs to its end even if the awaiting task is cancelled:
+its outcome is then committed or rolled back whole, never cut in the middle.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from comfy_gateway.jobs.errors import ConstraintViolation, StoreError
 
@@ -54,11 +62,14 @@ class StoreThreads:
         engine: Engine,
         *,
         single_writer: bool,
-        inline_reads: bool = False,
+        inline_engine: Engine | None = None,
         read_threads: int = DEFAULT_READ_THREADS,
     ) -> None:
         self.engine = engine
-        self._inline_reads = inline_reads
+        self._inline = inline_engine
+        self._inline_write = (
+            inline_engine.execution_options(**{WRITE_OPTION: True}) if inline_engine else None
+        )
         self._write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="store-read")
         self._writer = (
@@ -68,24 +79,51 @@ class StoreThreads:
         )
         self._closed = False
 
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every engine a transaction may run on."""
+        return (self.engine,) if self._inline is None else (self.engine, self._inline)
+
     async def run(self, body: Callable[[Connection], T], *, write: bool) -> T:
         """``body(conn)`` inside one transaction on a store thread; its result."""
         if self._closed:
             raise StoreError("the job store is closed")
-        if self._inline_reads and not write:
-            return self._transaction(body, write)
+        if self._inline is not None:
+            try:
+                with _store_errors():
+                    return self._inline_transaction(body, write)
+            except _Locked:
+                pass  # the threads wait for the lock
         executor = self._writer if write else self._readers
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(executor, self._transaction, body, write)
 
     def _transaction(self, body: Callable[[Connection], T], write: bool) -> T:
-        try:
-            with (self._write_engine if write else self.engine).begin() as conn:
-                return body(conn)
-        except IntegrityError as exc:
-            raise ConstraintViolation(f"the job store refused a write: {exc.orig}") from exc
-        except DBAPIError as exc:
-            raise StoreError(f"the job store failed: {exc.orig}") from exc
+        with _store_errors(), (self._write_engine if write else self.engine).begin() as conn:
+            return body(conn)
+
+    def _inline_transaction(self, body: Callable[[Connection], T], write: bool) -> T:
+        engine = self._inline_write if write else self._inline
+        assert engine is not None
+        with engine.connect() as conn:
+            try:
+                transaction = conn.begin()
+            except OperationalError as exc:
+                if _is_locked(exc):
+                    raise _Locked() from exc
+                raise
+            try:
+                result = body(conn)
+            except OperationalError as exc:
+                transaction.rollback()
+                if not write and _is_locked(exc):
+                    raise _Locked() from exc
+                raise
+            except BaseException:
+                transaction.rollback()
+                raise
+            transaction.commit()
+            return result
 
     async def close(self) -> None:
         """Refuse new work, let started transactions finish, close every connection."""
@@ -96,6 +134,31 @@ class StoreThreads:
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         self.engine.dispose()
+        if self._inline is not None:
+            self._inline.dispose()
+
+
+class _Locked(Exception):
+    """The inline attempt found the database locked: run it on a thread instead."""
+
+
+#: SQLite's result codes for "another connection holds the lock".
+_LOCKED_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
+
+
+def _is_locked(error: OperationalError) -> bool:
+    return getattr(error.orig, "sqlite_errorcode", None) in _LOCKED_CODES
+
+
+@contextlib.contextmanager
+def _store_errors() -> Iterator[None]:
+    """The driver's errors as the store's: a refused write, or a failure."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise ConstraintViolation(f"the job store refused a write: {exc.orig}") from exc
+    except DBAPIError as exc:
+        raise StoreError(f"the job store failed: {exc.orig}") from exc
 
 
 def transaction(

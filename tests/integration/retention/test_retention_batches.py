@@ -23,7 +23,6 @@ POLICY = RetentionPolicy(job_retention_s=30 * DAY_S, batch_size=BATCH)
 def deletes_per_transaction(store: SqlJobStore, table: str) -> Iterator[list[int]]:
     """Rows each committed transaction deleted from ``table`` (one entry per transaction
     that deleted any)."""
-    engine = store.engine
     current: dict[int, int] = {}
     committed: list[int] = []
 
@@ -35,13 +34,15 @@ def deletes_per_transaction(store: SqlJobStore, table: str) -> Iterator[list[int
         if id(conn) in current:
             committed.append(current.pop(id(conn)))
 
-    event.listen(engine, "after_cursor_execute", after_execute)
-    event.listen(engine, "commit", on_commit)
+    for engine in store.engines:
+        event.listen(engine, "after_cursor_execute", after_execute)
+        event.listen(engine, "commit", on_commit)
     try:
         yield committed
     finally:
-        event.remove(engine, "after_cursor_execute", after_execute)
-        event.remove(engine, "commit", on_commit)
+        for engine in store.engines:
+            event.remove(engine, "after_cursor_execute", after_execute)
+            event.remove(engine, "commit", on_commit)
 
 
 async def make_backlog(world: RetentionWorld, count: int, outputs: int = 1) -> None:
