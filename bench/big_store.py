@@ -545,19 +545,21 @@ async def store_timings(
 
 
 @contextmanager
-def recorded_statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """Every SELECT / UPDATE the engine runs inside the block, with its parameters."""
+def recorded_statements(engines: Sequence[Engine]) -> Iterator[list[tuple[str, Any]]]:
+    """Every SELECT / UPDATE the engines run inside the block, with its parameters."""
     statements: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_rest: Any) -> None:
         if sql.lstrip().upper().startswith(("SELECT", "UPDATE")):
             statements.append((sql, params))
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def plan_lines(conn: Connection, sql: str, params: Any) -> list[str]:
@@ -579,7 +581,7 @@ def short_sql(sql: str) -> str:
 
 
 async def explain(store: SqlJobStore, call: Callable[[], Awaitable[Any]]) -> list[dict[str, Any]]:
-    with recorded_statements(store.engine) as statements:
+    with recorded_statements(store.engines) as statements:
         await call()
 
     def plans(conn: Connection) -> list[dict[str, Any]]:
