@@ -93,6 +93,25 @@ class CpuClock:
         return {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "cpu_share": round(cpu / wall, 3)}
 
 
+class ProcessCpuClock:
+    """Another process's CPU seconds (all its threads) against wall seconds: how much of
+    a core ``serve`` used while a benchmark ran."""
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self._cpu = self._cpu_now()
+        self._wall = time.perf_counter()
+
+    def _cpu_now(self) -> float:
+        fields = Path(f"/proc/{self._pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def share(self) -> dict[str, float]:
+        cpu = self._cpu_now() - self._cpu
+        wall = time.perf_counter() - self._wall
+        return {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "cpu_share": round(cpu / wall, 3)}
+
+
 def proc_status_kib(pid: int, field_name: str) -> int:
     """A ``kB`` line of ``/proc/<pid>/status`` (``VmHWM``: peak RSS, ``VmRSS``: current)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

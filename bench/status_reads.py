@@ -21,6 +21,7 @@ from typing import Any
 from bench_processes import (
     HEADERS,
     CpuClock,
+    ProcessCpuClock,
     colour_offset,
     machine,
     percentile,
@@ -59,15 +60,16 @@ async def reader(url: str, ids: list[str], until: float, latencies: list[float])
 
 
 async def read_for(
-    url: str, args: argparse.Namespace
-) -> tuple[float, list[float], dict[str, float]]:
+    url: str, serve_pid: int, args: argparse.Namespace
+) -> tuple[float, list[float], dict[str, dict[str, float]]]:
     ids = await seed_jobs(url, args.jobs)
     latencies: list[float] = []
-    clock = CpuClock()  # the readers only, not the seeding
+    clock, serve_clock = CpuClock(), ProcessCpuClock(serve_pid)  # the reads, not the seeding
     started = time.perf_counter()
     until = started + args.seconds
     await asyncio.gather(*(reader(url, ids, until, latencies) for _ in range(args.readers)))
-    return time.perf_counter() - started, latencies, clock.share()
+    cpu = {"load_generator": clock.share(), "serve": serve_clock.share()}
+    return time.perf_counter() - started, latencies, cpu
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -75,7 +77,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         arguments = serve_args(Path(folder), args.comfy_url)
         with running_gateway(arguments) as gateway:
             assert gateway.url is not None
-            elapsed, latencies, load = await read_for(gateway.url, args)
+            elapsed, latencies, cpu = await read_for(gateway.url, gateway.process.pid, args)
     return {
         "benchmark": "status_reads",
         "server": "serve (worker on, its backend unreachable)",
@@ -87,7 +89,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "p50_ms": round(statistics.median(latencies), 2),
         "p99_ms": round(percentile(latencies, 0.99), 2),
         "target_reads_per_s": 5000,
-        "load_generator": load,
+        "load_generator": cpu["load_generator"],
+        "serve_cpu": cpu["serve"],
         "machine": machine(),
     }
 

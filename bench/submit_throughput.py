@@ -24,6 +24,7 @@ import httpx
 from bench_processes import (
     TENANT_KEYS,
     CpuClock,
+    ProcessCpuClock,
     colour_offset,
     machine,
     percentile,
@@ -99,9 +100,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         arguments = serve_args(Path(folder), args.comfy_url)
         with running_gateway(arguments) as gateway:
             assert gateway.url is not None
-            clock = CpuClock()
+            clock, serve_clock = CpuClock(), ProcessCpuClock(gateway.process.pid)
             elapsed, latencies, ids = await submit_all(gateway.url, args.count, args.clients)
-            load = clock.share()
+            load, serve_cpu = clock.share(), serve_clock.share()
             missing = set(ids) - await all_listed_ids(gateway.url)
     return {
         "benchmark": "submit_throughput",
@@ -117,6 +118,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "missing_from_list": len(missing),
         "target_accepted_per_s": 2000,
         "load_generator": load,
+        "serve_cpu": serve_cpu,
         "machine": machine(),
     }
 
