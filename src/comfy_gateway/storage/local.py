@@ -70,17 +70,23 @@ class LocalBlobStore:
         with _disk_full_as_storage_full(key):
             first = await anext(batches, b"")
             second = await anext(batches, None)
+            if second is None:  # the whole blob is in hand: write and commit at once
+                digest = await asyncio.to_thread(
+                    _Incoming.write_whole, target, self._file_writer, first, content_type
+                )
+                return BlobInfo(
+                    key=key, size_bytes=len(first), sha256=digest, content_type=content_type
+                )
             incoming = await asyncio.to_thread(
                 _Incoming.open_beside, target, self._file_writer, first
             )
             size = len(first)
             try:
-                if second is not None:
-                    await asyncio.to_thread(incoming.write, second)
-                    size += len(second)
-                    async for batch in batches:
-                        await asyncio.to_thread(incoming.write, batch)
-                        size += len(batch)
+                await asyncio.to_thread(incoming.write, second)
+                size += len(second)
+                async for batch in batches:
+                    await asyncio.to_thread(incoming.write, batch)
+                    size += len(batch)
                 await asyncio.to_thread(incoming.commit, target, content_type)
             except BaseException:
                 await asyncio.to_thread(incoming.discard)
@@ -154,6 +160,19 @@ class _Incoming:
                 incoming.discard()
                 raise
         return incoming
+
+    @classmethod
+    def write_whole(
+        cls, target: Path, writer: FileWriter, data: bytes, content_type: str | None
+    ) -> str:
+        """Write ``data`` as the blob at ``target`` in one go; its sha256."""
+        incoming = cls.open_beside(target, writer, data)
+        try:
+            incoming.commit(target, content_type)
+        except BaseException:
+            incoming.discard()
+            raise
+        return incoming.digest.hexdigest()
 
     def write(self, chunk: bytes) -> None:
         self.writer(self.handle, chunk)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Integer, and_, bindparam, or_, select
 from sqlalchemy.engine import Connection
 
 from comfy_gateway.jobs.status import JobStatus
@@ -70,15 +70,28 @@ def _first_runnable(
     return None
 
 
-def _candidates(conn: Connection, status: JobStatus, now: datetime) -> Iterator[Any]:
-    unheld = or_(jobs.c.claimed_by.is_(None), jobs.c.lease_expires_at <= now)
-    query = (
-        select(jobs.c.job_id, jobs.c.priority, jobs.c.created_at, jobs.c.requirements)
-        .where(and_(jobs.c.status == status.value, unheld))
-        .order_by(*_CLAIM_ORDER)
+# Built once (parameters: status, now, offset): every claim runs it at least twice.
+_CANDIDATE_PAGE = (
+    select(jobs.c.job_id, jobs.c.priority, jobs.c.created_at, jobs.c.requirements)
+    .where(
+        and_(
+            jobs.c.status == bindparam("status"),
+            or_(
+                jobs.c.claimed_by.is_(None),
+                jobs.c.lease_expires_at <= bindparam("now", type_=jobs.c.lease_expires_at.type),
+            ),
+        )
     )
+    .order_by(*_CLAIM_ORDER)
+    .limit(CANDIDATE_PAGE)
+    .offset(bindparam("offset", type_=Integer))
+)
+
+
+def _candidates(conn: Connection, status: JobStatus, now: datetime) -> Iterator[Any]:
     for offset in range(0, CANDIDATE_WINDOW, CANDIDATE_PAGE):
-        rows = conn.execute(query.offset(offset).limit(CANDIDATE_PAGE)).all()
+        parameters = {"status": status.value, "now": now, "offset": offset}
+        rows = conn.execute(_CANDIDATE_PAGE, parameters).all()
         yield from rows
         if len(rows) < CANDIDATE_PAGE:
             return

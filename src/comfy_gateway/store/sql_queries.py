@@ -7,9 +7,20 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    Float,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from comfy_gateway.jobs.errors import JobNotFound, LeaseLost, QueueFull
 from comfy_gateway.jobs.model import Job, JobOutput
@@ -24,13 +35,37 @@ ACTIVE_STATUSES = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 LIST_COLUMNS = [column for column in jobs.c if column.name != "workflow"]
 
 
+# The statements every job reads several times, built once with named parameters: a
+# statement built per call costs more in SQLAlchemy than the query costs in SQLite.
+_OUTPUTS_OF_ONE_JOB = select(job_outputs).where(job_outputs.c.job_id == bindparam("job_id"))
+
+
+def _job_by_id(*, with_tenant: bool, lock: bool) -> Select[Any]:
+    query = select(jobs).where(jobs.c.job_id == bindparam("job_id"))
+    if with_tenant:
+        query = query.where(jobs.c.tenant_id == bindparam("tenant_id"))
+    return query.with_for_update() if lock else query
+
+
+_JOB_ROW = {
+    (with_tenant, lock): _job_by_id(with_tenant=with_tenant, lock=lock)
+    for with_tenant in (False, True)
+    for lock in (False, True)
+}
+
+
 def load_outputs(conn: Connection, job_ids: Collection[str]) -> dict[str, list[JobOutput]]:
     """Outputs of several jobs in one query, grouped by job id."""
     found: dict[str, list[JobOutput]] = {job_id: [] for job_id in job_ids}
     if not job_ids:
         return found
-    query = select(job_outputs).where(job_outputs.c.job_id.in_(list(job_ids)))
-    for row in (conn.execute(query)).mappings():
+    if len(found) == 1:
+        [job_id] = found
+        rows = conn.execute(_OUTPUTS_OF_ONE_JOB, {"job_id": job_id}).mappings()
+    else:
+        query = select(job_outputs).where(job_outputs.c.job_id.in_(list(job_ids)))
+        rows = conn.execute(query).mappings()
+    for row in rows:
         found[row["job_id"]].append(output_from_row(row))
     return found
 
@@ -38,13 +73,13 @@ def load_outputs(conn: Connection, job_ids: Collection[str]) -> dict[str, list[J
 def job_row(
     conn: Connection, job_id: str, tenant_id: str | None = None, *, lock: bool = False
 ) -> RowMapping:
-    """The job's row (limited to ``tenant_id`` when given), or :class:`JobNotFound`."""
-    query = select(jobs).where(jobs.c.job_id == job_id)
-    if tenant_id is not None:
-        query = query.where(jobs.c.tenant_id == tenant_id)
-    if lock:
-        query = query.with_for_update()  # PostgreSQL row lock; SQLite holds the database
-    row = (conn.execute(query)).mappings().one_or_none()
+    """The job's row (limited to ``tenant_id`` when given), or :class:`JobNotFound`.
+    ``lock``: a PostgreSQL row lock (SQLite's write transaction holds the database)."""
+    query = _JOB_ROW[(tenant_id is not None, lock)]
+    parameters = (
+        {"job_id": job_id} if tenant_id is None else {"job_id": job_id, "tenant_id": tenant_id}
+    )
+    row = conn.execute(query, parameters).mappings().one_or_none()
     if row is None:
         raise JobNotFound(job_id)
     return row
@@ -62,30 +97,78 @@ def job_with_outputs(conn: Connection, row: RowMapping) -> Job:
     return job_from_row(row, load_outputs(conn, [row["job_id"]])[row["job_id"]])
 
 
+#: SQL expressions the worker's writes set or test, shared so that a statement using them
+#: can be built once per shape and reused (see ``held_update``).
+ATTEMPTS_UP = jobs.c.attempts + 1
+ATTEMPTS_DOWN = jobs.c.attempts - 1
+ATTEMPTS_KEPT = jobs.c.attempts
+STILL_QUEUED = jobs.c.status == JobStatus.QUEUED.value
+#: The larger of the stored progress and the ``progress_floor`` parameter.
+PROGRESS_NEVER_BACK = case(
+    (jobs.c.progress > bindparam("progress_floor", type_=Float), jobs.c.progress),
+    else_=bindparam("progress_floor", type_=Float),
+)
+_SHARED = {id(expression) for expression in (ATTEMPTS_UP, ATTEMPTS_DOWN, ATTEMPTS_KEPT)}
+_SHARED |= {id(STILL_QUEUED), id(PROGRESS_NEVER_BACK)}
+_HELD = and_(
+    jobs.c.job_id == bindparam("held_job"),
+    jobs.c.claimed_by.is_not(None),
+    jobs.c.fencing_token == bindparam("held_token"),
+)
+_HELD_UPDATES: dict[tuple[Any, ...], Any] = {}
+
+
 def held_update(
     conn: Connection,
     job_id: str,
     fencing_token: int,
     *conditions: ColumnElement[bool],
     bump: bool = True,
+    parameters: dict[str, Any] | None = None,
     **values: Any,
 ) -> RowMapping:
     """Set columns of a job the caller still holds (and that meets ``conditions``) in
     one statement; its new row. :class:`LeaseLost` (or :class:`JobNotFound`) when the
-    lease moved on; ``ConditionNotMet`` when only ``conditions`` failed."""
-    if bump:
-        values["version"] = jobs.c.version + 1
-    held = and_(
-        jobs.c.job_id == job_id,
-        jobs.c.claimed_by.is_not(None),
-        jobs.c.fencing_token == fencing_token,
-    )
-    result = conn.execute(update(jobs).where(held, *conditions).values(**values).returning(*jobs.c))
-    row = result.mappings().one_or_none()
+    lease moved on; ``ConditionNotMet`` when only ``conditions`` failed. A value is data
+    or one of the shared expressions above (which may need ``parameters``)."""
+    data = {key: value for key, value in values.items() if id(value) not in _SHARED}
+    statement = _held_update_statement(conditions, values, bump)
+    bound = {f"new_{key}": value for key, value in data.items()}
+    bound.update(held_job=job_id, held_token=fencing_token, **(parameters or {}))
+    row = conn.execute(statement, bound).mappings().one_or_none()
     if row is not None:
         return row
     current = fenced_row(conn, job_id, fencing_token)  # raises when the lease moved on
     raise ConditionNotMet(current)
+
+
+def _held_update_statement(
+    conditions: tuple[ColumnElement[bool], ...], values: dict[str, Any], bump: bool
+) -> Any:
+    """The UPDATE for this shape (which columns, which shared expressions), built once."""
+    for expression in conditions:
+        if id(expression) not in _SHARED:
+            raise ValueError("held_update conditions must be shared expressions")
+    shape = (
+        tuple(id(condition) for condition in conditions),
+        tuple(
+            sorted(
+                (key, id(value) if id(value) in _SHARED else None) for key, value in values.items()
+            )
+        ),
+        bump,
+    )
+    statement = _HELD_UPDATES.get(shape)
+    if statement is None:
+        assignments: dict[str, Any] = {
+            key: value if id(value) in _SHARED else bindparam(f"new_{key}", type_=jobs.c[key].type)
+            for key, value in values.items()
+        }
+        if bump:
+            assignments["version"] = jobs.c.version + 1
+        statement = update(jobs).where(_HELD, *conditions).values(**assignments).returning(*jobs.c)
+        _HELD_UPDATES[shape] = statement
+    return statement
 
 
 class ConditionNotMet(Exception):
@@ -151,14 +234,6 @@ def insert_outbox_entry(conn: Connection, job: Job, now: datetime) -> None:
             next_attempt_at=now,
             attempts=0,
         )
-    )
-
-
-def claimable(now: datetime) -> ColumnElement[bool]:
-    """Active jobs nobody holds, or whose holder let the lease run out."""
-    return and_(
-        jobs.c.status.in_(ACTIVE_STATUSES),
-        or_(jobs.c.claimed_by.is_(None), jobs.c.lease_expires_at <= now),
     )
 
 

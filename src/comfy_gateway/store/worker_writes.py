@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import case, insert, literal, update
+from sqlalchemy import bindparam, insert, or_, update
 from sqlalchemy.engine import Connection
 
 from comfy_gateway.jobs.model import Attempt, Claim, Job, JobError, JobOutput
@@ -26,6 +26,25 @@ from comfy_gateway.store.rows import error_to_json, job_from_row, output_values
 from comfy_gateway.store.schema import job_attempts, jobs
 from comfy_gateway.store.store_threads import transaction
 
+# Built once: every claim runs it (parameters: candidate, now, holder, until).
+_CLAIM = (
+    update(jobs)
+    .where(
+        jobs.c.job_id == bindparam("candidate"),
+        jobs.c.status.in_(q.ACTIVE_STATUSES),
+        or_(
+            jobs.c.claimed_by.is_(None),
+            jobs.c.lease_expires_at <= bindparam("now", type_=jobs.c.lease_expires_at.type),
+        ),
+    )
+    .values(
+        claimed_by=bindparam("holder", type_=jobs.c.claimed_by.type),
+        lease_expires_at=bindparam("until", type_=jobs.c.lease_expires_at.type),
+        fencing_token=jobs.c.fencing_token + 1,
+        version=jobs.c.version + 1,
+    )
+    .returning(*jobs.c)
+)
 # "100 only when completed": a running job's progress stops just short of it.
 PROGRESS_CEILING_UNTIL_DONE = 99.9
 T = TypeVar("T")
@@ -55,17 +74,13 @@ class WorkerWrites:
         if candidate is None:
             return None
         expires = now + timedelta(seconds=lease_s)
-        claimed = conn.execute(
-            update(jobs)
-            .where(jobs.c.job_id == candidate.job_id, q.claimable(now))
-            .values(
-                claimed_by=worker_id,
-                lease_expires_at=expires,
-                fencing_token=jobs.c.fencing_token + 1,
-                version=jobs.c.version + 1,
-            )
-            .returning(*jobs.c)
-        )
+        parameters = {
+            "candidate": candidate.job_id,
+            "now": now,
+            "holder": worker_id,
+            "until": expires,
+        }
+        claimed = conn.execute(_CLAIM, parameters)
         row = claimed.mappings().one_or_none()
         if row is None:
             return None
@@ -104,7 +119,7 @@ class WorkerWrites:
             fencing_token,
             prompt_id=prompt_id,
             backend=backend,
-            attempts=jobs.c.attempts + 1,
+            attempts=q.ATTEMPTS_UP,
         )
         now = self._clock.now()
         # An attempt left open belonged to a holder whose lease ran out.
@@ -144,7 +159,7 @@ class WorkerWrites:
                 conn,
                 job_id,
                 fencing_token,
-                jobs.c.status == JobStatus.QUEUED.value,
+                q.STILL_QUEUED,
                 status=JobStatus.RUNNING.value,
                 started_at=started_at or self._clock.now(),
             )
@@ -165,11 +180,14 @@ class WorkerWrites:
         progress: float,
         details: dict[str, Any],
     ) -> Job:
-        value = literal(min(progress, PROGRESS_CEILING_UNTIL_DONE))
         # Progress never goes back: the larger of the stored and the new value.
-        never_back = case((jobs.c.progress > value, jobs.c.progress), else_=value)
         row = q.held_update(
-            conn, job_id, fencing_token, progress=never_back, progress_details=details
+            conn,
+            job_id,
+            fencing_token,
+            parameters={"progress_floor": min(progress, PROGRESS_CEILING_UNTIL_DONE)},
+            progress=q.PROGRESS_NEVER_BACK,
+            progress_details=details,
         )
         return q.job_with_outputs(conn, row)
 
@@ -202,7 +220,7 @@ class WorkerWrites:
             conn,
             job_id,
             fencing_token,
-            attempts=jobs.c.attempts - 1 if uncount else jobs.c.attempts,
+            attempts=q.ATTEMPTS_DOWN if uncount else q.ATTEMPTS_KEPT,
             status=status.value,
             completed_at=now,
             progress=100.0 if status is JobStatus.COMPLETED else row["progress"],

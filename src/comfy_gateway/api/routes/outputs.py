@@ -85,9 +85,14 @@ def _file_headers(output: JobOutput, info: BlobInfo) -> dict[str, str]:
     }
 
 
-def _stream(
+#: Bodies up to this size are read whole and sent as one response: a stream costs more
+#: (a task group watching for the client to leave) than reading them does.
+WHOLE_BODY_BYTES = 256 * 1024
+
+
+async def _answer_with_file(
     blobs: BlobStore, output: JobOutput, info: BlobInfo, blob_range: BlobRange | None
-) -> StreamingResponse:
+) -> Response:
     headers = _file_headers(output, info)
     length = blob_range.length if blob_range else info.size_bytes
     headers["Content-Length"] = str(length)
@@ -96,7 +101,10 @@ def _stream(
         status = 206
         headers["Content-Range"] = content_range(blob_range)
     body = blobs.read(output.storage_key, blob_range)
-    return StreamingResponse(body, status_code=status, headers=headers)
+    if length > WHOLE_BODY_BYTES:
+        return StreamingResponse(body, status_code=status, headers=headers)
+    content = b"".join([chunk async for chunk in body])
+    return Response(content, status_code=status, headers=headers)
 
 
 def _requested_range(
@@ -144,4 +152,4 @@ async def download_output(
     if etag_matches(if_none_match, entity_tag(output)):
         return Response(status_code=304, headers={"ETag": entity_tag(output)})
     blob_range = _requested_range(range_header, if_range, output, info.size_bytes)
-    return _stream(context.blobs, output, info, blob_range)
+    return await _answer_with_file(context.blobs, output, info, blob_range)
