@@ -194,28 +194,36 @@ def update_job(conn: Connection, job_id: str, *, bump: bool = True, **values: An
     conn.execute(update(jobs).where(jobs.c.job_id == job_id).values(**values))
 
 
+_CLOSE_OPEN_ATTEMPT = (
+    update(job_attempts)
+    .where(job_attempts.c.job_id == bindparam("of_job"), job_attempts.c.ended_at.is_(None))
+    .values(
+        ended_at=bindparam("at", type_=job_attempts.c.ended_at.type),
+        outcome=bindparam("how"),
+        detail=bindparam("why"),
+    )
+)
+_LAST_ATTEMPT_NUMBER = select(func.coalesce(func.max(job_attempts.c.number), 0)).where(
+    job_attempts.c.job_id == bindparam("job_id")
+)
+_INSERT_OUTPUTS = insert(job_outputs)
+
+
 def close_open_attempt(
     conn: Connection, job_id: str, ended_at: datetime, outcome: str, detail: str | None = None
 ) -> bool:
     """End the job's attempt still in progress, if any; whether there was one."""
-    result = conn.execute(
-        update(job_attempts)
-        .where(job_attempts.c.job_id == job_id, job_attempts.c.ended_at.is_(None))
-        .values(ended_at=ended_at, outcome=outcome, detail=detail)
-    )
-    return bool(result.rowcount)
+    parameters = {"of_job": job_id, "at": ended_at, "how": outcome, "why": detail}
+    return bool(conn.execute(_CLOSE_OPEN_ATTEMPT, parameters).rowcount)
 
 
 def next_attempt_number(conn: Connection, job_id: str) -> int:
-    query = select(func.coalesce(func.max(job_attempts.c.number), 0)).where(
-        job_attempts.c.job_id == job_id
-    )
-    return int((conn.execute(query)).scalar_one()) + 1
+    return int(conn.execute(_LAST_ATTEMPT_NUMBER, {"job_id": job_id}).scalar_one()) + 1
 
 
 def insert_outputs(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(job_outputs), list(rows))
+        conn.execute(_INSERT_OUTPUTS, list(rows))
 
 
 def insert_outbox_entry(conn: Connection, job: Job, now: datetime) -> None:
@@ -257,14 +265,16 @@ def count_by_status(conn: Connection, tenant_id: str | None) -> dict[str, int]:
     return {str(status): int(count) for status, count in conn.execute(query)}
 
 
+_QUEUED = jobs.c.status == JobStatus.QUEUED.value
+_ALL_QUEUED = select(func.count()).where(_QUEUED)
+_TENANT_QUEUED = select(func.count()).where(jobs.c.tenant_id == bindparam("tenant_id"), _QUEUED)
+
+
 def queued_counts(conn: Connection, tenant_id: str) -> tuple[int, int]:
     """Queued jobs of ``tenant_id`` and of everyone: two counts each answered from an
     index alone (status; tenant and status), never from the rows of the backlog."""
-    queued = jobs.c.status == JobStatus.QUEUED.value
-    everyone = conn.execute(select(func.count()).where(queued)).scalar_one()
-    mine = conn.execute(
-        select(func.count()).where(jobs.c.tenant_id == tenant_id, queued)
-    ).scalar_one()
+    everyone = conn.execute(_ALL_QUEUED).scalar_one()
+    mine = conn.execute(_TENANT_QUEUED, {"tenant_id": tenant_id}).scalar_one()
     return int(mine), int(everyone)
 
 

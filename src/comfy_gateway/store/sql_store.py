@@ -50,6 +50,7 @@ __all__ = ["WRITE_OPTION", "SqlJobStore"]
 
 IDEMPOTENCY_TTL_S = 24 * 3600.0
 T = TypeVar("T")
+_INSERT_JOB = insert(jobs).returning(*jobs.c)  # built once: every submit runs it
 
 
 class SqlJobStore(WorkerWrites, LeaseRecovery, RetentionQueries, WebhookOutboxMixin):
@@ -139,9 +140,7 @@ class SqlJobStore(WorkerWrites, LeaseRecovery, RetentionQueries, WebhookOutboxMi
                 return replayed, False
         if limits is not None:
             q.check_limits(conn, new_job.tenant_id, limits)
-        inserted = conn.execute(
-            insert(jobs).values(**new_job_values(new_job), created_at=now).returning(*jobs.c)
-        )
+        inserted = conn.execute(_INSERT_JOB, {**new_job_values(new_job), "created_at": now})
         if request is not None:
             remember_key(conn, request, new_job.job_id, now)
         return job_from_row(inserted.mappings().one(), ()), True
