@@ -93,9 +93,15 @@ class CpuClock:
         return {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "cpu_share": round(cpu / wall, 3)}
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid``, all its threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class ProcessCpuClock:
-    """Another process's CPU seconds (all its threads) against wall seconds: how much of
-    a core ``serve`` used while a benchmark ran."""
+    """Another process's CPU seconds against wall seconds: how much of a core ``serve``
+    used while a benchmark ran."""
 
     def __init__(self, pid: int) -> None:
         self._pid = pid
@@ -103,8 +109,7 @@ class ProcessCpuClock:
         self._wall = time.perf_counter()
 
     def _cpu_now(self) -> float:
-        fields = Path(f"/proc/{self._pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_s(self._pid)
 
     def share(self) -> dict[str, float]:
         cpu = self._cpu_now() - self._cpu

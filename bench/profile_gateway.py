@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import collections
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -30,18 +29,19 @@ from typing import Any
 
 import httpx
 
-from bench_processes import HEADERS, colour_offset, machine, running_gateway, serve_args, tiny_graph
+from bench_processes import (
+    HEADERS,
+    colour_offset,
+    machine,
+    process_cpu_s,
+    running_gateway,
+    serve_args,
+    tiny_graph,
+)
 from comfy_gateway.dev_simulator import running_dev_simulator
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 #: A backend URL nobody answers: that gateway's worker never claims a job.
 UNANSWERED_BACKEND = "http://127.0.0.1:9"
-
-
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 async def per_request(
