@@ -25,7 +25,7 @@ from comfy_gateway.api.byte_ranges import (
 from comfy_gateway.api.errors import ApiError
 from comfy_gateway.api.job_lookup import find_job
 from comfy_gateway.jobs.model import Job, JobOutput
-from comfy_gateway.storage import BlobInfo, BlobRange, BlobStore
+from comfy_gateway.storage import BlobNotFound, BlobRange, BlobStore
 
 router = APIRouter(tags=["outputs"])
 
@@ -75,13 +75,13 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def _file_headers(output: JobOutput, info: BlobInfo) -> dict[str, str]:
+def _file_headers(output: JobOutput, content_type: str | None) -> dict[str, str]:
     return {
         "Accept-Ranges": "bytes",
         "ETag": entity_tag(output),
         "Content-Disposition": content_disposition(output.filename),
         "Cache-Control": "private, max-age=3600",
-        "Content-Type": info.content_type or output.content_type,
+        "Content-Type": content_type or output.content_type,
     }
 
 
@@ -90,21 +90,41 @@ def _file_headers(output: JobOutput, info: BlobInfo) -> dict[str, str]:
 WHOLE_BODY_BYTES = 256 * 1024
 
 
-async def _answer_with_file(
-    blobs: BlobStore, output: JobOutput, info: BlobInfo, blob_range: BlobRange | None
+def _answer_headers(
+    output: JobOutput, content_type: str | None, total: int, blob_range: BlobRange | None
+) -> tuple[int, dict[str, str]]:
+    headers = _file_headers(output, content_type)
+    headers["Content-Length"] = str(blob_range.length if blob_range else total)
+    if blob_range is None:
+        return 200, headers
+    headers["Content-Range"] = content_range(blob_range)
+    return 206, headers
+
+
+async def _small_file(
+    blobs: BlobStore, job: Job, output: JobOutput, blob_range: BlobRange | None
 ) -> Response:
-    headers = _file_headers(output, info)
-    length = blob_range.length if blob_range else info.size_bytes
-    headers["Content-Length"] = str(length)
-    status = 200
-    if blob_range is not None:
-        status = 206
-        headers["Content-Range"] = content_range(blob_range)
-    body = blobs.read(output.storage_key, blob_range)
-    if length > WHOLE_BODY_BYTES:
-        return StreamingResponse(body, status_code=status, headers=headers)
-    content = b"".join([chunk async for chunk in body])
+    """A small output read whole in one go (a missing blob: it expired)."""
+    try:
+        content = b"".join([chunk async for chunk in blobs.read(output.storage_key, blob_range)])
+    except BlobNotFound as exc:
+        raise output_expired(job.job_id, output) from exc
+    status, headers = _answer_headers(output, output.content_type, output.size_bytes, blob_range)
     return Response(content, status_code=status, headers=headers)
+
+
+async def _large_file(
+    blobs: BlobStore, job: Job, output: JobOutput, range_header: str | None, if_range: str | None
+) -> Response:
+    """A large output streamed; its size and type from the blob itself."""
+    info = await blobs.stat(output.storage_key)
+    if info is None:
+        raise output_expired(job.job_id, output)
+    blob_range = _requested_range(range_header, if_range, output, info.size_bytes)
+    content_type = info.content_type or output.content_type
+    status, headers = _answer_headers(output, content_type, info.size_bytes, blob_range)
+    body = blobs.read(output.storage_key, blob_range)
+    return StreamingResponse(body, status_code=status, headers=headers)
 
 
 def _requested_range(
@@ -146,10 +166,9 @@ async def download_output(
     direct_url = context.blobs.url_for(output.storage_key)
     if direct_url is not None:
         return RedirectResponse(direct_url, status_code=307)
-    info = await context.blobs.stat(output.storage_key)
-    if info is None:
-        raise output_expired(job.job_id, output)
     if etag_matches(if_none_match, entity_tag(output)):
         return Response(status_code=304, headers={"ETag": entity_tag(output)})
-    blob_range = _requested_range(range_header, if_range, output, info.size_bytes)
-    return await _answer_with_file(context.blobs, output, info, blob_range)
+    if output.size_bytes > WHOLE_BODY_BYTES:
+        return await _large_file(context.blobs, job, output, range_header, if_range)
+    blob_range = _requested_range(range_header, if_range, output, output.size_bytes)
+    return await _small_file(context.blobs, job, output, blob_range)
