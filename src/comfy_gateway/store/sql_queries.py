@@ -20,7 +20,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ClauseElement, ColumnElement, Select
 
 from comfy_gateway.jobs.errors import JobNotFound, LeaseLost, QueueFull
 from comfy_gateway.jobs.model import Job, JobOutput
@@ -146,9 +146,9 @@ def _held_update_statement(
     conditions: tuple[ColumnElement[bool], ...], values: dict[str, Any], bump: bool
 ) -> Any:
     """The UPDATE for this shape (which columns, which shared expressions), built once."""
-    for expression in conditions:
-        if id(expression) not in _SHARED:
-            raise ValueError("held_update conditions must be shared expressions")
+    for expression in (*conditions, *values.values()):
+        if isinstance(expression, ClauseElement) and id(expression) not in _SHARED:
+            raise ValueError("held_update takes data or the shared expressions only")
     shape = (
         tuple(id(condition) for condition in conditions),
         tuple(
