@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 
 from comfy_gateway.supervisor import CrashReport
 from comfy_gateway.worker.backend_pool import Backend
-from comfy_gateway.worker.job_execution import JobExecution, Phase
+from comfy_gateway.worker.execution_phase import Phase
+from comfy_gateway.worker.job_execution import JobExecution
 from comfy_gateway.worker.supervised_backend import SupervisedBackend, crash_detail
 
 logger = logging.getLogger(__name__)

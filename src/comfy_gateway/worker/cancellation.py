@@ -12,7 +12,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from comfy_gateway.comfy import ComfyHttpClient
+from comfy_gateway.comfy import BackendConnection, ComfyHttpClient, PromptFeed
+from comfy_gateway.errors import ComfyError
 from comfy_gateway.events import JobEvents
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,25 @@ async def stop_prompt(http: ComfyHttpClient, prompt_id: str, *, started: bool) -
     snapshot = await http.queue()
     if snapshot.state_of(prompt_id) == "running":
         await http.interrupt(prompt_id)
+
+
+async def stop_followed_prompt(
+    http: ComfyHttpClient,
+    connection: BackendConnection,
+    feed: PromptFeed,
+    *,
+    started: bool,
+    job_id: str,
+) -> None:
+    """``stop_prompt`` for a prompt we follow; a pending one that is deleted sends
+    nothing more, so the feed is resynchronised to learn it is gone. Failures are logged:
+    the job's flow sees how the prompt ends either way."""
+    try:
+        await stop_prompt(http, feed.prompt_id, started=started)
+        if not started:
+            await connection.resync(feed)
+    except ComfyError as exc:
+        logger.warning("job %s: stopping prompt %s failed: %s", job_id, feed.prompt_id, exc)
 
 
 async def watch_for_cancel(

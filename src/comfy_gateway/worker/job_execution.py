@@ -1,25 +1,20 @@
 """Running one claimed job on one backend, from media upload to its terminal write.
 
-upload media → record the attempt → ``POST /prompt`` (prompt id = job id) → follow the
-prompt on the backend's one socket (``execution_start`` makes the job running, progress
-is stored as it moves) → store every output → finish the job → have the prompt deleted
-from ComfyUI's history (soon, together with others: ``history_janitor.py``). A job whose
-prompt is already on the backend (a takeover, or a job released on shutdown) is
-re-attached instead of submitted twice; one whose started prompt is gone (ComfyUI
-restarted) is retried up to ``max_attempts``, the cause in its attempt.
-
-Cancels and the job's timeout stop the prompt from a side task (delete while pending,
-targeted interrupt once running); the main flow then sees how the prompt ended.
+upload media → record the attempt → ``POST /prompt`` (prompt id = job id) → follow it on
+the backend's socket (``execution_start`` makes the job running; progress is stored as it
+moves) → store every output → finish the job → the prompt leaves ComfyUI's history soon
+(``history_janitor.py``). A prompt already on the backend (a takeover, a release on
+shutdown) is re-attached, not submitted twice; a started one that is gone (ComfyUI
+restarted) is retried up to ``max_attempts``. Cancels and timeouts stop the prompt from
+a side task (``cancellation.py``); the main flow then sees how the prompt ended.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from enum import IntEnum
 from typing import Any
 
 from comfy_gateway.comfy import (
@@ -41,13 +36,14 @@ from comfy_gateway.errors import (
     PromptNotFound,
     PromptValidationError,
 )
-from comfy_gateway.jobs.errors import LeaseLost, StoreError
+from comfy_gateway.jobs.errors import LeaseLost
 from comfy_gateway.jobs.status import JobStatus
 from comfy_gateway.storage import BlobStore
 from comfy_gateway.storage.blobs import BlobStoreError
 from comfy_gateway.worker.backend_pool import Backend
-from comfy_gateway.worker.cancellation import stop_prompt, watch_for_cancel
+from comfy_gateway.worker.cancellation import stop_followed_prompt, watch_for_cancel
 from comfy_gateway.worker.capabilities import BackendCatalogues
+from comfy_gateway.worker.execution_phase import Phase
 from comfy_gateway.worker.held_job import HeldJob
 from comfy_gateway.worker.job_outcome import (
     CANCELLED,
@@ -56,6 +52,11 @@ from comfy_gateway.worker.job_outcome import (
     verdict_after_collection,
     verdict_for,
     workflow_invalid,
+)
+from comfy_gateway.worker.letting_go import (
+    release_after_bug,
+    release_on_shutdown,
+    requeue_after_crash,
 )
 from comfy_gateway.worker.media_upload import upload_media
 from comfy_gateway.worker.options import WorkerOptions
@@ -70,14 +71,6 @@ logger = logging.getLogger(__name__)
 #: Errors that say "the backend is not there right now": the job goes back to the queue.
 BACKEND_OUTAGES = (ComfyUnavailable, ComfyTimeout, ComfySocketClosed, ComfyServerError)
 BackendFailureHandler = Callable[[Backend, ComfyError], Awaitable[None]]
-
-
-class Phase(IntEnum):
-    CLAIMED = 0
-    SUBMITTING = 1
-    PENDING = 2  # our prompt is in ComfyUI's queue
-    STARTED = 3
-    ENDED = 4  # the prompt left ComfyUI: collecting outputs
 
 
 class JobExecution:
@@ -142,19 +135,30 @@ class JobExecution:
 
     async def run(self) -> None:
         try:
-            self._side_tasks.spawn(self._watch_for_cancel())
+            job = self.held.job
+            self._side_tasks.spawn(
+                watch_for_cancel(
+                    self.held.events,
+                    tenant_id=job.tenant_id,
+                    job_id=job.job_id,
+                    after_version=job.version,
+                    on_cancel=self.request_cancel,
+                )
+            )
             await self._run()
         except LeaseLost as exc:
             logger.warning("job %s: dropped, the lease moved on (%s)", self.held.job_id, exc)
         except asyncio.CancelledError:
             if self._crash_detail is not None:
-                await self._requeue_after_crash(self._crash_detail)
+                await requeue_after_crash(self.held, self._requeue(self._crash_detail))
             elif self._shutting_down:
-                await self._release_on_shutdown()
+                await release_on_shutdown(
+                    self.held, self.backend, waiting_prompt_id=self._prompt_to_pull_back()
+                )
             raise
         except Exception:  # a bug must not leave the job held until its lease runs out
             logger.exception("job %s: the worker failed running it", self.held.job_id)
-            await self._release_after_crash()
+            await release_after_bug(self.held, started=self.phase >= Phase.STARTED)
         finally:
             await self._side_tasks.cancel_all()
             self._prompt_left()
@@ -358,6 +362,10 @@ class JobExecution:
         # A job taken over from a dead worker may have started under that worker.
         return self.phase >= Phase.STARTED or self.held.job.status is JobStatus.RUNNING
 
+    def _prompt_to_pull_back(self) -> str | None:  # on shutdown: ours, waiting in the queue
+        waiting = Phase.SUBMITTING <= self.phase < Phase.STARTED and not self._backend_lost
+        return self.prompt_id if waiting else None
+
     async def _requeue(self, detail: str) -> None:
         await self.held.requeue_lost(
             detail,
@@ -366,46 +374,14 @@ class JobExecution:
             timings=self.timer.as_dict(),
         )
 
-    async def _release_on_shutdown(self) -> None:
-        if Phase.SUBMITTING <= self.phase < Phase.STARTED and not self._backend_lost:
-            with contextlib.suppress(ComfyError):
-                await self.backend.http.delete_from_queue([self.prompt_id])
-        try:
-            await self.held.release(count_attempt=False)
-        except (LeaseLost, StoreError) as exc:
-            logger.warning("job %s: not released on shutdown: %s", self.held.job_id, exc)
-
-    async def _requeue_after_crash(self, detail: str) -> None:
-        try:
-            await self._requeue(detail)
-        except (LeaseLost, StoreError) as exc:
-            logger.warning("job %s: not requeued after the crash: %s", self.held.job_id, exc)
-
-    async def _release_after_crash(self) -> None:
-        if self.held.finished:
-            return
-        try:
-            await self.held.release(count_attempt=self.phase >= Phase.STARTED)
-        except Exception:
-            logger.exception(
-                "job %s: could not be released; its lease will run out", self.held.job_id
-            )
-
     # -- side tasks --------------------------------------------------------------------
 
     async def _stop_prompt(self) -> None:
         feed, connection = self._feed, self._connection
-        if feed is None or connection is None:
-            return
-        try:
-            await stop_prompt(
-                self.backend.http, feed.prompt_id, started=self.phase >= Phase.STARTED
-            )
-            if self.phase < Phase.STARTED:
-                await connection.resync(feed)  # a deleted prompt sends nothing: look for it
-        except ComfyError as exc:
-            logger.warning(
-                "job %s: stopping prompt %s failed: %s", self.held.job_id, feed.prompt_id, exc
+        if feed is not None and connection is not None:
+            started = self.phase >= Phase.STARTED
+            await stop_followed_prompt(
+                self.backend.http, connection, feed, started=started, job_id=self.held.job_id
             )
 
     async def _timeout_watchdog(self, timeout_s: float) -> None:
@@ -413,16 +389,6 @@ class JobExecution:
         if self.stop_reason is None and self.phase < Phase.ENDED:
             self.stop_reason = StopReason.TIMEOUT
             await self._stop_prompt()
-
-    async def _watch_for_cancel(self) -> None:
-        job = self.held.job
-        await watch_for_cancel(
-            self.held.events,
-            tenant_id=job.tenant_id,
-            job_id=job.job_id,
-            after_version=job.version,
-            on_cancel=self.request_cancel,
-        )
 
     def _cancelling(self) -> bool:
         # A method, not an inline test: a cancel may arrive during any await.

@@ -30,9 +30,10 @@ from comfy_gateway.store.lease_recovery import require_lease_store
 from comfy_gateway.worker.backend_pool import Backend, BackendPool
 from comfy_gateway.worker.backend_watch import give_back_after_crash, give_back_waiting_jobs
 from comfy_gateway.worker.capabilities import BackendCatalogues
+from comfy_gateway.worker.execution_phase import Phase
 from comfy_gateway.worker.heartbeats import beat_all
 from comfy_gateway.worker.held_job import HeldJob
-from comfy_gateway.worker.job_execution import JobExecution, Phase
+from comfy_gateway.worker.job_execution import JobExecution
 from comfy_gateway.worker.options import WorkerOptions
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from typing import cast
 
 from comfy_gateway.worker.backend_pool import Backend
 from comfy_gateway.worker.backend_watch import UNREACHABLE_DETAIL, give_back_waiting_jobs
-from comfy_gateway.worker.job_execution import JobExecution, Phase
+from comfy_gateway.worker.execution_phase import Phase
+from comfy_gateway.worker.job_execution import JobExecution
 
 
 @dataclass
