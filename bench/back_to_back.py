@@ -5,6 +5,12 @@ jobs (each graph distinct) are queued before the first starts; then ``comfy-gate
 worker`` starts and drains them. Makespan (last execution end − first execution start on
 the backend, from ``/_sim/executions``) ÷ the sum of the prompts' own durations: 1.00 means
 the backend never idled. Beside it, a direct client submitting and waiting one by one.
+
+With ``--comfy-url`` (a real ComfyUI, whose node times cannot be set) the graphs run as
+they are, and the times come from elsewhere: for the gateway, each job's ``started_at``
+and ``timings.execution_ms`` (execution start to end as the gateway saw them on the
+socket: the gateway deletes finished prompts from ComfyUI's history); for the direct
+client, the ``execution_start`` / ``execution_success`` timestamps in ComfyUI's history.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import asyncio
 import json
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,28 +97,74 @@ async def statuses(gateway_url: str, ids: list[str]) -> dict[str, int]:
     return counts
 
 
-async def through_gateway(folder: Path, comfy_url: str, count: int) -> dict[str, Any]:
+async def through_gateway(
+    folder: Path, comfy_url: str, count: int, *, simulated: bool
+) -> dict[str, Any]:
     data_dir = folder / "gateway"
     with running_gateway(serve_args(data_dir, comfy_url, ["--no-worker"])) as api:
         assert api.url is not None
-        skip = len(await executions(comfy_url))
+        skip = len(await executions(comfy_url)) if simulated else 0
         ids = await submit_all(api.url, count, colour_offset())
         with running_gateway(worker_args(data_dir, comfy_url)):
-            runs = await wait_for_ended(comfy_url, skip, count)
+            if simulated:
+                runs = await wait_for_ended(comfy_url, skip, count)
+            else:
+                runs = await runs_seen_by_gateway(api.url, ids)
         figures = makespan_figures(runs)
         figures["job_statuses"] = await statuses(api.url, ids)
         return figures
 
 
-async def direct_one_by_one(comfy_url: str, count: int) -> dict[str, Any]:
-    skip = len(await executions(comfy_url))
+async def runs_seen_by_gateway(gateway_url: str, ids: list[str]) -> list[dict[str, Any]]:
+    """Each job's execution as the gateway timed it, once every job has ended."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    async with httpx.AsyncClient(base_url=gateway_url, headers=HEADERS, timeout=60) as client:
+        runs: list[dict[str, Any]] = []
+        for job_id in ids:
+            while (job := (await client.get(f"/v1/jobs/{job_id}")).json())["status"] in (
+                "queued",
+                "running",
+            ):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"job {job_id} did not end in {DRAIN_TIMEOUT_S} s")
+                await asyncio.sleep(POLL_INTERVAL_S)
+            runs.append(job_run(job))
+        return runs
+
+
+def job_run(job: dict[str, Any]) -> dict[str, Any]:
+    started = datetime.fromisoformat(job["started_at"].replace("Z", "+00:00")).timestamp()
+    execution_s = job["timings"].get("execution_ms", 0) / 1000
+    outcome = "success" if job["status"] == "completed" else job["status"]
+    return {"started_at": started, "ended_at": started + execution_s, "outcome": outcome}
+
+
+async def run_from_history(http: ComfyHttpClient, prompt_id: str) -> dict[str, Any]:
+    """One prompt's execution from ComfyUI's history (its messages carry timestamps)."""
+    entry = await http.history(prompt_id)
+    if entry is None:
+        raise RuntimeError(f"prompt {prompt_id} is not in the history")
+    stamps = {name: data.get("timestamp") for name, data in entry.messages}
+    started, ended = stamps.get("execution_start"), stamps.get("execution_success")
+    if started is None or ended is None:
+        raise RuntimeError(f"prompt {prompt_id} has no start/success timestamps: {stamps}")
+    return {"started_at": started / 1000, "ended_at": ended / 1000, "outcome": "success"}
+
+
+async def direct_one_by_one(comfy_url: str, count: int, *, simulated: bool) -> dict[str, Any]:
+    skip = len(await executions(comfy_url)) if simulated else 0
     colour = colour_offset() + 5_000_000
+    prompt_ids = []
     async with ComfyHttpClient(comfy_url) as http, BackendConnection(http) as connection:
         for index in range(count):
             prompt = run_prompt(http, connection, tiny_graph(colour + index), timeout=60)
             result = await prompt.wait()
             if not isinstance(result, PromptSucceeded):
                 raise RuntimeError(f"direct prompt did not succeed: {result}")
+            prompt_ids.append(result.prompt_id)
+        if not simulated:
+            runs = [await run_from_history(http, prompt_id) for prompt_id in prompt_ids]
+            return makespan_figures(runs)
     return makespan_figures(await wait_for_ended(comfy_url, skip, count))
 
 
@@ -121,15 +174,18 @@ async def slow_down(comfy_url: str, seconds: float) -> None:
         (await client.put("/_sim/config", json=body)).raise_for_status()
 
 
-async def measure(folder: Path, comfy_url: str, args: argparse.Namespace) -> dict[str, Any]:
+async def measure(
+    folder: Path, comfy_url: str, args: argparse.Namespace, *, simulated: bool
+) -> dict[str, Any]:
     clock = CpuClock()
-    await slow_down(comfy_url, args.node_ms / 1000)
-    gateway = await through_gateway(folder, comfy_url, args.count)
-    direct = await direct_one_by_one(comfy_url, args.count)
+    if simulated:
+        await slow_down(comfy_url, args.node_ms / 1000)
+    gateway = await through_gateway(folder, comfy_url, args.count, simulated=simulated)
+    direct = await direct_one_by_one(comfy_url, args.count, simulated=simulated)
     return {
         "benchmark": "back_to_back",
-        "target": "simulator",
-        "node_ms": args.node_ms,
+        "target": "simulator" if simulated else comfy_url,
+        "node_ms": args.node_ms if simulated else None,
         "gateway_queued": gateway,
         "direct_one_by_one": direct,
         "target_makespan_ratio": 1.02,
@@ -140,14 +196,17 @@ async def measure(folder: Path, comfy_url: str, args: argparse.Namespace) -> dic
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
+        if args.comfy_url:
+            return await measure(Path(folder), args.comfy_url, args, simulated=False)
         async with running_dev_simulator(Path(folder) / "sim") as comfy_url:
-            return await measure(Path(folder), comfy_url, args)
+            return await measure(Path(folder), comfy_url, args, simulated=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--node-ms", type=float, default=50.0)
+    parser.add_argument("--node-ms", type=float, default=50.0, help="simulator only")
+    parser.add_argument("--comfy-url", default=None, help="a real ComfyUI instead")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(main_async(args)), indent=2))
 
