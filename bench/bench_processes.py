@@ -32,6 +32,8 @@ API_KEYS_SETTING = ",".join(f"{tenant}:{key}" for tenant, key in TENANT_KEYS.ite
 API_KEY = TENANT_KEYS["bench-0"]
 HEADERS = {"X-API-Key": API_KEY}
 READY_PREFIX = "GATEWAY READY "
+#: A backend URL nobody answers: a gateway given it never claims a job (intake only).
+UNANSWERED_BACKEND = "http://127.0.0.1:9"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
 

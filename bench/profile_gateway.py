@@ -31,6 +31,7 @@ import httpx
 
 from bench_processes import (
     HEADERS,
+    UNANSWERED_BACKEND,
     colour_offset,
     machine,
     process_cpu_s,
@@ -39,9 +40,6 @@ from bench_processes import (
     tiny_graph,
 )
 from comfy_gateway.dev_simulator import running_dev_simulator
-
-#: A backend URL nobody answers: that gateway's worker never claims a job.
-UNANSWERED_BACKEND = "http://127.0.0.1:9"
 
 
 async def per_request(

@@ -20,6 +20,7 @@ from typing import Any
 
 from bench_processes import (
     HEADERS,
+    UNANSWERED_BACKEND,
     CpuClock,
     ProcessCpuClock,
     colour_offset,
@@ -30,9 +31,6 @@ from bench_processes import (
     tiny_graph,
 )
 from raw_http import RawHttpConnection
-
-#: A backend URL nobody answers: the worker keeps retrying it and never claims a job.
-UNUSED_BACKEND = "http://127.0.0.1:9"
 
 
 async def seed_jobs(url: str, count: int) -> list[str]:
@@ -100,7 +98,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--readers", type=int, default=64)
     parser.add_argument("--jobs", type=int, default=200)
-    parser.add_argument("--comfy-url", default=UNUSED_BACKEND)
+    parser.add_argument("--comfy-url", default=UNANSWERED_BACKEND)
     args = parser.parse_args()
     print(json.dumps(asyncio.run(main_async(args)), indent=2))
 

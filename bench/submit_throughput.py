@@ -23,6 +23,7 @@ import httpx
 
 from bench_processes import (
     TENANT_KEYS,
+    UNANSWERED_BACKEND,
     CpuClock,
     ProcessCpuClock,
     colour_offset,
@@ -34,8 +35,6 @@ from bench_processes import (
 )
 from raw_http import RawHttpConnection
 
-#: A backend URL nobody answers: the worker keeps retrying it and never claims a job.
-UNUSED_BACKEND = "http://127.0.0.1:9"
 PAGE_SIZE = 500
 
 
@@ -127,7 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--comfy-url", default=UNUSED_BACKEND)
+    parser.add_argument("--comfy-url", default=UNANSWERED_BACKEND)
     args = parser.parse_args()
     print(json.dumps(asyncio.run(main_async(args)), indent=2))
 
