@@ -1,7 +1,9 @@
 """``wait``: hold a submit's answer until its job ends or the time budget runs out.
 
 Built on `JobEvents`: the watch is opened *before* the job is read, so a change committed
-between the read and the first wait is still seen. Waiting never touches the job: a
+between the read and the first wait is still seen. A caller that opened a watch on the
+job before it stored it (a submit with ``wait``) hands the stored job in as ``known``
+and saves the read. Waiting never touches the job: a
 client that gives up (or disconnects) leaves it running. A disconnect ends the wait at
 once, so gone clients do not hold watches for the whole budget.
 """
@@ -41,10 +43,14 @@ async def wait_until_terminal(
     budget_s: float,
     *,
     client_gone: ClientGone | None = None,
+    known: Job | None = None,
 ) -> Job | None:
-    """The job once it is terminal; None when ``budget_s`` ran out or the client left."""
+    """The job once it is terminal; None when ``budget_s`` ran out or the client left.
+
+    ``known``: the job as stored, taken while a watch on it was already open (so no
+    later change can have been missed); otherwise the job is read first."""
     if client_gone is None:
-        return await _wait(events, store, tenant_id, job_id, budget_s)
+        return await _wait(events, store, tenant_id, job_id, budget_s, known)
     finished: Job | None = None
     async with anyio.create_task_group() as group:
 
@@ -53,17 +59,22 @@ async def wait_until_terminal(
             group.cancel_scope.cancel()
 
         group.start_soon(stop_when_gone)
-        finished = await _wait(events, store, tenant_id, job_id, budget_s)
+        finished = await _wait(events, store, tenant_id, job_id, budget_s, known)
         group.cancel_scope.cancel()
     return finished
 
 
-async def _wait(
-    events: JobEvents, store: JobStore, tenant_id: str, job_id: str, budget_s: float
+async def _wait(  # noqa: PLR0917
+    events: JobEvents,
+    store: JobStore,
+    tenant_id: str,
+    job_id: str,
+    budget_s: float,
+    known: Job | None,
 ) -> Job | None:
     deadline = time.monotonic() + budget_s
     async with events.watch(tenant_id, job_id) as watch:
-        job = await store.get_job(tenant_id, job_id)
+        job = known if known is not None else await store.get_job(tenant_id, job_id)
         while not job.is_terminal:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -86,10 +97,17 @@ async def until_disconnected(request: Request) -> None:
 
 
 async def wait_for_request(
-    request: Request, context: ApiContext, tenant: str, job_id: str, requested_s: float | None
+    request: Request,
+    context: ApiContext,
+    tenant: str,
+    job_id: str,
+    requested_s: float | None,
+    *,
+    known: Job | None = None,
 ) -> tuple[Job | None, float]:
     """Wait for a job a request submitted: the terminal job (or None when the budget ran
-    out or the client left) and the budget used. A client leaving never cancels the job."""
+    out or the client left) and the budget used. A client leaving never cancels the job.
+    ``known``: as for `wait_until_terminal`."""
     budget = wait_budget(requested_s, context.settings)
     finished = await wait_until_terminal(
         context.events,
@@ -98,6 +116,7 @@ async def wait_for_request(
         job_id,
         budget,
         client_gone=lambda: until_disconnected(request),
+        known=known,
     )
     return finished, budget
 

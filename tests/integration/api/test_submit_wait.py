@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from comfy_gateway.jobs.model import Job
 from comfy_gateway.jobs.status import JobStatus
 from comfy_gateway.store import SqlJobStore
 from integration.api.conftest import ACME_KEY
@@ -27,8 +28,9 @@ def waiting_body(**fields: Any) -> dict[str, Any]:
 
 
 async def submitted_job_id(events: RecordingJobEvents) -> str:
-    """The job of the pending submit, once its wait is watching it."""
-    await events.wait_for_watches(1)
+    """The job of the pending submit, once its wait is watching it (two watches: the
+    submit's own, opened before the job is stored, and the wait's)."""
+    await events.wait_for_watches(2)
     return events.published[-1].job_id
 
 
@@ -46,6 +48,29 @@ async def test_wait_answers_200_when_the_job_completes(
     assert (body["job_id"], body["status"]) == (job_id, "completed")
     assert [output["filename"] for output in body["outputs"]] == ["out.png"]
     assert response.headers["location"] == f"/v1/jobs/{job_id}"
+
+
+async def test_wait_sees_a_job_that_ended_before_the_wait_began(
+    client: httpx.AsyncClient, events: RecordingJobEvents, worker_side: WorkerSide
+) -> None:
+    # The worker finishes the job inside the submit's own publish, before the wait has
+    # looked at it: the wait starts from the stored (queued) job without reading it
+    # again, so only the watch opened before the job was stored can tell it ended.
+    publish = events.publish
+    finished: list[str] = []
+
+    async def publish_then_finish(job: Job) -> None:
+        await publish(job)
+        if job.status is JobStatus.QUEUED and not finished:
+            finished.append(job.job_id)
+            await worker_side.start(job.job_id)
+            await worker_side.complete(job.job_id, [OutputFile(filename="o.png", data=b"x")])
+
+    events.publish = publish_then_finish  # type: ignore[method-assign]
+    response = await client.post("/v1/jobs", json=waiting_body(wait_timeout_s=5))
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["job_id"], response.json()["status"]) == (finished[0], "completed")
 
 
 async def test_wait_answers_200_for_a_failed_job_too(

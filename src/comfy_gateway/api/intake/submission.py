@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
@@ -49,6 +49,8 @@ class Submission:
     A template submit sets ``resolved_params`` (the values the template chose, which the
     job records instead of ``request.params``) and ``hash_basis`` (the request as the
     client sent it, which the Idempotency-Key hash covers instead of the rendered graph).
+    ``job_id`` is chosen before anything runs, so a caller can watch the job before it
+    exists (an Idempotency-Key replay answers with the earlier job's id instead).
     """
 
     tenant_id: str
@@ -57,6 +59,7 @@ class Submission:
     idempotency_key: str | None = None
     resolved_params: Mapping[str, Any] | None = None
     hash_basis: Any = None
+    job_id: str = field(default_factory=new_job_id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,7 +85,7 @@ async def submit_job(context: ApiContext, submission: Submission) -> SubmitOutco
     """Check, stage, edit, store; raises GraphEditError, ApiError or the store's errors."""
     request, limits = submission.request, media_limits(context.settings)
     check_media_plan(request, submission.files, limits)
-    job_id = new_job_id()  # before the graph edits: filename_prefix names the job
+    job_id = submission.job_id  # before the graph edits: filename_prefix names the job
     fetches = any(item.is_media for item in request.inputs)
     if request.media or submission.files or fetches or request.webhook_url:
         # Something slow (a fetch, a DNS lookup) comes before the real edits: a bad graph

@@ -34,6 +34,8 @@ from comfy_gateway.api.template_jobs import (
 )
 from comfy_gateway.api.wait import job_location, wait_for_request, wait_timeout
 from comfy_gateway.config import GatewaySettings
+from comfy_gateway.jobs.ids import new_job_id
+from comfy_gateway.jobs.model import Job
 from comfy_gateway.templates import is_action_form, parse_action_form
 
 router = APIRouter(tags=["jobs"])
@@ -90,20 +92,27 @@ def multipart_limits(settings: GatewaySettings) -> MultipartLimits:
 )
 async def submit(request: Request, tenant: Tenant, context: Context) -> JSONResponse:
     key = check_idempotency_key(request.headers.get("idempotency-key"))
-    parsed, outcome = await _submit_body(request, context, tenant, key)
-    return await answer_submitted(request, context, tenant, parsed, outcome)
+    job_id = new_job_id()
+    # Watched before it is stored: a `wait` then starts from the stored job, unread.
+    async with context.events.watch(tenant, job_id):
+        parsed, outcome = await _submit_body(request, context, tenant, key, job_id)
+        return await answer_submitted(request, context, tenant, parsed, outcome, job_id)
 
 
-async def answer_submitted(
+async def answer_submitted(  # noqa: PLR0917
     request: Request,
     context: ApiContext,
     tenant: str,
     parsed: SubmitRequest,
     outcome: SubmitOutcome,
+    watched_job_id: str | None = None,
 ) -> JSONResponse:
-    """202 (200 for a replay) with the job, or with ``wait`` the finished job or a 504."""
+    """202 (200 for a replay) with the job, or with ``wait`` the finished job or a 504.
+    ``watched_job_id``: a job id the caller watched before the job was stored."""
     if parsed.wait:
-        return await _answer_after_wait(request, context, tenant, parsed, outcome)
+        watched = outcome.created and outcome.job.job_id == watched_job_id
+        known = outcome.job if watched else None
+        return await _answer_after_wait(request, context, tenant, parsed, outcome, known)
     return _job_answer(outcome, status_code=202 if outcome.created else 200)
 
 
@@ -124,7 +133,7 @@ async def submit_template_request(
 
 
 async def _submit_body(
-    request: Request, context: ApiContext, tenant: str, key: str | None
+    request: Request, context: ApiContext, tenant: str, key: str | None, job_id: str
 ) -> tuple[SubmitRequest, SubmitOutcome]:
     settings = context.settings
     if body_kind(request.headers.get("content-type")) is BodyKind.JSON:
@@ -132,12 +141,14 @@ async def _submit_body(
         if is_action_form(raw):
             return await _submit_action(context, tenant, raw, key)
         parsed = parse_submit_request(raw)
-        submission = Submission(tenant_id=tenant, request=parsed, idempotency_key=key)
+        submission = Submission(
+            tenant_id=tenant, request=parsed, idempotency_key=key, job_id=job_id
+        )
         return parsed, await submit_job(context, submission)
     async with open_multipart(request, multipart_limits(settings)) as form:
         parsed = parse_submit_request(form.request)
         submission = Submission(
-            tenant_id=tenant, request=parsed, files=form.files, idempotency_key=key
+            tenant_id=tenant, request=parsed, files=form.files, idempotency_key=key, job_id=job_id
         )
         return parsed, await submit_job(context, submission)
 
@@ -151,16 +162,17 @@ async def _submit_action(
     return await submit_template_request(context, tenant, prepared, key)
 
 
-async def _answer_after_wait(
+async def _answer_after_wait(  # noqa: PLR0917
     request: Request,
     context: ApiContext,
     tenant: str,
     parsed: SubmitRequest,
     outcome: SubmitOutcome,
+    known: Job | None,
 ) -> JSONResponse:
     job_id = outcome.job.job_id
     finished, budget = await wait_for_request(
-        request, context, tenant, job_id, parsed.wait_timeout_s
+        request, context, tenant, job_id, parsed.wait_timeout_s, known=known
     )
     if finished is None:
         raise wait_timeout(job_id, budget)
