@@ -2,11 +2,16 @@
 
 Writes go to a temporary file beside the target and are renamed into place, so a reader
 never sees half a blob and a crash leaves no partial file under the key. File I/O and
-hashing run in a worker thread so the event loop stays free, in few hand-offs: incoming
-chunks are gathered into writes of about a megabyte, a blob that fits in one is written
-and committed in a single hand-off, and a read opens, reads and (at the end) closes in
-the same one. A full disk (ENOSPC, or EDQUOT for a quota) is reported as
-`StorageFull`, after the temporary file is removed.
+hashing run in a worker thread so the event loop stays free, in few hand-offs: the
+temporary file is made while the first bytes are still on their way (creating files is
+the slow part on many disks), incoming chunks are gathered into writes of about a
+megabyte, a blob that fits in one is written and committed in a single hand-off, and a
+read opens, reads and (at the end) closes in the same one. A full disk (ENOSPC, or
+EDQUOT for a quota) is reported as `StorageFull`, after the temporary file is removed.
+
+The content type lives in a sidecar file only when the key's extension does not already
+say it (Python's own table, never the machine's, so the answer cannot change under a
+stored blob): a ``.png`` needs no second file.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import mimetypes
 import os
 import shutil
 import tempfile
@@ -40,6 +46,13 @@ _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 FileWriter = Callable[[IO[bytes], bytes], object]
 #: Incoming chunks are joined into writes of at least this size (the last may be less).
 WRITE_BATCH_BYTES = 1 << 20
+#: Python's built-in extension table only (no /etc/mime.types): the same on every machine.
+_BUILTIN_TYPES = mimetypes.MimeTypes(filenames=())
+
+
+def type_from_extension(path: Path) -> str | None:
+    """The content type a key's extension implies, from Python's own table."""
+    return _BUILTIN_TYPES.guess_type(path.name)[0]
 
 
 def write_to_file(handle: IO[bytes], chunk: bytes) -> None:
@@ -68,25 +81,27 @@ class LocalBlobStore:
         target = self.path_for(key)
         batches = _batched(chunks, WRITE_BATCH_BYTES)
         with _disk_full_as_storage_full(key):
-            first = await anext(batches, b"")
-            second = await anext(batches, None)
-            if second is None:  # the whole blob is in hand: write and commit at once
-                digest = await asyncio.to_thread(
-                    _Incoming.write_whole, target, self._file_writer, first, content_type
-                )
-                return BlobInfo(
-                    key=key, size_bytes=len(first), sha256=digest, content_type=content_type
-                )
-            incoming = await asyncio.to_thread(
-                _Incoming.open_beside, target, self._file_writer, first
+            # Made while the first bytes are on their way (an output still being fetched).
+            opening = asyncio.ensure_future(
+                asyncio.to_thread(_Incoming.open_beside, target, self._file_writer)
             )
-            size = len(first)
             try:
-                await asyncio.to_thread(incoming.write, second)
-                size += len(second)
-                async for batch in batches:
-                    await asyncio.to_thread(incoming.write, batch)
-                    size += len(batch)
+                first = await anext(batches, b"")
+                second = await anext(batches, None)
+                incoming = await opening
+            except BaseException:
+                await _discard_when_made(opening)
+                raise
+            try:
+                if second is None:  # the whole blob is in hand: write and commit at once
+                    await asyncio.to_thread(incoming.write_and_commit, first, target, content_type)
+                    return BlobInfo(
+                        key=key,
+                        size_bytes=len(first),
+                        sha256=incoming.digest.hexdigest(),
+                        content_type=content_type,
+                    )
+                size = await self._write_all(incoming, [first, second], batches)
                 await asyncio.to_thread(incoming.commit, target, content_type)
             except BaseException:
                 await asyncio.to_thread(incoming.discard)
@@ -94,6 +109,19 @@ class LocalBlobStore:
         return BlobInfo(
             key=key, size_bytes=size, sha256=incoming.digest.hexdigest(), content_type=content_type
         )
+
+    @staticmethod
+    async def _write_all(
+        incoming: _Incoming, head: list[bytes], batches: AsyncIterator[bytes]
+    ) -> int:
+        size = 0
+        for batch in head:
+            await asyncio.to_thread(incoming.write, batch)
+            size += len(batch)
+        async for batch in batches:
+            await asyncio.to_thread(incoming.write, batch)
+            size += len(batch)
+        return size
 
     async def stat(self, key: str) -> BlobInfo | None:
         path = self.path_for(key)
@@ -148,31 +176,16 @@ class _Incoming:
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
 
     @classmethod
-    def open_beside(cls, target: Path, writer: FileWriter, first: bytes = b"") -> _Incoming:
-        """A new temporary file in the target's folder (made if missing), ``first`` in it."""
+    def open_beside(cls, target: Path, writer: FileWriter) -> _Incoming:
+        """A new, empty temporary file in the target's folder (made if missing)."""
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
-        incoming = cls(handle=os.fdopen(fd, "wb"), path=Path(name), writer=writer)
-        if first:
-            try:
-                incoming.write(first)
-            except BaseException:
-                incoming.discard()
-                raise
-        return incoming
+        return cls(handle=os.fdopen(fd, "wb"), path=Path(name), writer=writer)
 
-    @classmethod
-    def write_whole(
-        cls, target: Path, writer: FileWriter, data: bytes, content_type: str | None
-    ) -> str:
-        """Write ``data`` as the blob at ``target`` in one go; its sha256."""
-        incoming = cls.open_beside(target, writer, data)
-        try:
-            incoming.commit(target, content_type)
-        except BaseException:
-            incoming.discard()
-            raise
-        return incoming.digest.hexdigest()
+    def write_and_commit(self, data: bytes, target: Path, content_type: str | None) -> None:
+        """``data`` as the whole blob, renamed into place at ``target``."""
+        self.write(data)
+        self.commit(target, content_type)
 
     def write(self, chunk: bytes) -> None:
         self.writer(self.handle, chunk)
@@ -183,7 +196,10 @@ class _Incoming:
         os.fsync(self.handle.fileno())
         self.handle.close()
         meta = target.with_name(target.name + _META_SUFFIX)
-        meta.write_text(json.dumps({"content_type": content_type}))
+        if content_type == type_from_extension(target):
+            meta.unlink(missing_ok=True)  # a blob stored again under the key
+        else:
+            meta.write_text(json.dumps({"content_type": content_type}))
         os.replace(self.path, target)
 
     def discard(self) -> None:
@@ -233,6 +249,22 @@ async def _batched(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[byt
         yield b"".join(pending)
 
 
+async def _discard_when_made(opening: asyncio.Future[_Incoming]) -> None:
+    """The temporary file being made is not wanted: remove it once it exists."""
+    try:
+        incoming = await asyncio.shield(opening)
+    except BaseException:  # never made, or our own wait was cancelled
+        if not opening.done():
+            opening.add_done_callback(_discard_late)
+        return
+    await asyncio.to_thread(incoming.discard)
+
+
+def _discard_late(opening: asyncio.Future[_Incoming]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().discard()
+
+
 @contextlib.contextmanager
 def _disk_full_as_storage_full(key: str) -> Iterator[None]:
     try:
@@ -252,7 +284,10 @@ def _stat(key: str, path: Path) -> BlobInfo | None:
     except FileNotFoundError:
         return None
     meta = path.with_name(path.name + _META_SUFFIX)
-    content_type = json.loads(meta.read_text()).get("content_type") if meta.exists() else None
+    try:
+        content_type = json.loads(meta.read_text()).get("content_type")
+    except FileNotFoundError:
+        content_type = type_from_extension(path)
     return BlobInfo(key=key, size_bytes=size, sha256="", content_type=content_type)
 
 

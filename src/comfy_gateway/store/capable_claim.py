@@ -22,6 +22,7 @@ from sqlalchemy import Integer, and_, bindparam, or_, select
 from sqlalchemy.engine import Connection
 
 from comfy_gateway.jobs.status import JobStatus
+from comfy_gateway.store.prepared import Prepared
 from comfy_gateway.store.schema import jobs
 
 #: Decides from a job's stored requirements (None: unknown) whether to claim it.
@@ -71,7 +72,7 @@ def _first_runnable(
 
 
 # Built once (parameters: status, now, offset): every claim runs it at least twice.
-_CANDIDATE_PAGE = (
+_CANDIDATE_PAGE = Prepared(
     select(jobs.c.job_id, jobs.c.priority, jobs.c.created_at, jobs.c.requirements)
     .where(
         and_(
@@ -91,7 +92,7 @@ _CANDIDATE_PAGE = (
 def _candidates(conn: Connection, status: JobStatus, now: datetime) -> Iterator[Any]:
     for offset in range(0, CANDIDATE_WINDOW, CANDIDATE_PAGE):
         parameters = {"status": status.value, "now": now, "offset": offset}
-        rows = conn.execute(_CANDIDATE_PAGE, parameters).all()
+        rows = [tuple(row.values()) for row in _CANDIDATE_PAGE.rows(conn, parameters)]
         yield from rows
         if len(rows) < CANDIDATE_PAGE:
             return

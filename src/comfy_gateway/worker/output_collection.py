@@ -7,7 +7,7 @@ Outputs are exactly the entries ComfyUI reported for this prompt, never a folder
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,8 +69,12 @@ async def store_entry(
         return await blobs.put(
             key, _one_chunk(entry.text.encode()), content_type=entry.content_type
         )
-    async with http.view(entry.filename, entry.subfolder, entry.type) as chunks:
+    # The request goes out from inside the store's write: it makes the file meanwhile.
+    chunks = _viewed(http, entry)
+    try:
         return await blobs.put(key, chunks, content_type=entry.content_type)
+    finally:
+        await chunks.aclose()  # a write that stopped early leaves no response open
 
 
 def job_output(entry: OutputEntry, info: BlobInfo) -> JobOutput:
@@ -90,3 +94,9 @@ def job_output(entry: OutputEntry, info: BlobInfo) -> JobOutput:
 
 async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+async def _viewed(http: ComfyHttpClient, entry: OutputEntry) -> AsyncGenerator[bytes, None]:
+    async with http.view(entry.filename, entry.subfolder, entry.type) as chunks:
+        async for chunk in chunks:
+            yield chunk

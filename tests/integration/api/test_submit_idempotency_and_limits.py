@@ -60,7 +60,7 @@ async def test_same_key_and_body_replays_the_first_job(
     assert replay.json()["job_id"] == job_id
     assert replay.headers["location"] == f"/v1/jobs/{job_id}"
     assert [job.job_id for job in (await store.list_jobs("acme")).jobs] == [job_id]
-    assert len(blob_files(blobs)) == len(media_files_of(blobs, job_id)) == 2  # blob + meta
+    assert len(blob_files(blobs)) == len(media_files_of(blobs, job_id)) == 1  # a .png: no sidecar
 
 
 async def test_same_key_with_another_body_is_refused(
