@@ -20,6 +20,7 @@ from comfy_gateway.api.context import ApiContext, BackendHealth
 from comfy_gateway.api.routes.events import close_event_streams
 from comfy_gateway.config import GatewaySettings
 from comfy_gateway.dev_simulator import running_dev_simulator
+from comfy_gateway.jobs.hand_off import JobHandOff
 from comfy_gateway.retention.background import start_retention_sweeper
 from comfy_gateway.runtime import (
     Services,
@@ -77,7 +78,10 @@ async def backend_urls(
 
 
 def _api_context(
-    services: Services, health: BackendHealth, templates: TemplateRegistry
+    services: Services,
+    health: BackendHealth,
+    templates: TemplateRegistry,
+    hand_off: JobHandOff | None,
 ) -> ApiContext:
     return ApiContext(
         settings=services.settings,
@@ -88,6 +92,7 @@ def _api_context(
         fetcher=services.fetcher,
         health=health,
         templates=templates,
+        hand_off=hand_off,
     )
 
 
@@ -115,6 +120,7 @@ async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> No
         worker_task: asyncio.Task[None] | None = None
         sweeper_task: asyncio.Task[None] | None = None
         webhook_task: asyncio.Task[None] | None = None
+        worker: Worker | None = None
         health: BackendHealth
         if settings.no_worker:
             if settings.supervises_comfy:
@@ -139,7 +145,7 @@ async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> No
             webhook_task = start_webhook_sender(settings, services.store, stop)
         templates = load_templates(settings)
         stack.enter_context(reload_templates_on_sighup(templates))
-        app = create_app(_api_context(services, health, templates))
+        app = create_app(_api_context(services, health, templates, worker))
         config = uvicorn.Config(
             app, host=settings.host, port=settings.port, log_level="info", lifespan="off"
         )

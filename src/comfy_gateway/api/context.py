@@ -13,6 +13,7 @@ from comfy_gateway.auth import KeyRegistry
 from comfy_gateway.backend_health import BackendHealth, BackendState
 from comfy_gateway.config import GatewaySettings
 from comfy_gateway.events import JobEvents
+from comfy_gateway.jobs.hand_off import JobHandOff
 from comfy_gateway.net.safe_fetch import SafeFetcher
 from comfy_gateway.storage import BlobStore
 from comfy_gateway.store.interface import JobStore
@@ -33,6 +34,8 @@ class ApiContext:
     extra: dict[str, object] = field(default_factory=dict)
     # None: the built-in templates only (see api/template_jobs.py).
     templates: TemplateRegistry | None = None
+    # A worker in this process that may take a job as it is stored (jobs/hand_off.py).
+    hand_off: JobHandOff | None = None
 
 
 async def api_context(request: Request) -> ApiContext:

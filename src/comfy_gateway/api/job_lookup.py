@@ -19,6 +19,6 @@ async def find_job(store: JobStore, tenant_id: str, job_id: str) -> Job:
     if not is_job_id(job_id):
         raise job_not_found(job_id)
     try:
-        return await store.get_job(tenant_id, job_id)
+        return await store.get_job(tenant_id, job_id, with_workflow=False)
     except JobNotFound as exc:
         raise job_not_found(job_id) from exc

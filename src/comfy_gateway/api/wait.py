@@ -74,7 +74,9 @@ async def _wait(  # noqa: PLR0917
 ) -> Job | None:
     deadline = time.monotonic() + budget_s
     async with events.watch(tenant_id, job_id) as watch:
-        job = known if known is not None else await store.get_job(tenant_id, job_id)
+        if known is None:
+            known = await store.get_job(tenant_id, job_id, with_workflow=False)
+        job = known
         while not job.is_terminal:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

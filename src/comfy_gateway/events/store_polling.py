@@ -35,7 +35,7 @@ class _PollingWatch:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
-            job = await self._store.get_job(self._tenant_id, self._job_id)
+            job = await self._store.get_job(self._tenant_id, self._job_id, with_workflow=False)
             if job.version > after_version:
                 return job
             remaining = deadline - loop.time()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
+from comfy_gateway.jobs.hand_off import DirectClaim
 from comfy_gateway.jobs.model import Attempt, Claim, Job, JobError, JobOutput, JobPage, NewJob
 from comfy_gateway.jobs.status import JobStatus
 
@@ -62,13 +63,19 @@ class JobStore(Protocol):
         idempotency_key: str | None = None,
         request_hash: str | None = None,
         limits: QueueLimits | None = None,
+        claim_for: DirectClaim | None = None,
     ) -> tuple[Job, bool]:
         """Store a queued job; ``(job, created)``. A replayed key with the same hash
         returns the first job with ``created=False``; another hash raises
-        ``IdempotencyKeyReused``; a full queue raises ``QueueFull``."""
+        ``IdempotencyKeyReused``; a full queue raises ``QueueFull``. With ``claim_for``
+        the job is stored already claimed as it asks, its first attempt open, if no
+        other job waits to be claimed (see ``jobs/hand_off.py``)."""
         ...
 
-    async def get_job(self, tenant_id: str, job_id: str) -> Job: ...
+    async def get_job(self, tenant_id: str, job_id: str, *, with_workflow: bool = True) -> Job:
+        """The job of ``tenant_id`` (``JobNotFound`` otherwise); ``with_workflow=False``
+        leaves its graph unread (``workflow`` None), as every client-facing read does."""
+        ...
 
     async def list_jobs(
         self,
@@ -87,6 +94,10 @@ class JobStore(Protocol):
     async def request_cancel(self, tenant_id: str, job_id: str) -> Job:
         """Queued and unclaimed: cancelled at once. Claimed or running: flag set for the
         worker. Terminal: ``IllegalTransition``."""
+        ...
+
+    async def claimable_job_waiting(self) -> bool:
+        """Whether any job waits to be claimed (a read: no write lock is taken)."""
         ...
 
     async def claim_next_job(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
+from datetime import datetime, timedelta
 from typing import Any
 
+from comfy_gateway.jobs.hand_off import DirectClaim
 from comfy_gateway.jobs.model import (
     Attempt,
     Job,
@@ -49,6 +51,18 @@ def new_job_values(new_job: NewJob) -> dict[str, Any]:
         "fencing_token": 0,
         "prompt_id": None,
         "backend": None,
+    }
+
+
+def claimed_values(claim_for: DirectClaim, job_id: str, now: datetime) -> dict[str, Any]:
+    """The columns of a job stored already claimed, its first attempt open."""
+    return {
+        "claimed_by": claim_for.worker_id,
+        "lease_expires_at": now + timedelta(seconds=claim_for.lease_s),
+        "fencing_token": 1,
+        "prompt_id": job_id,
+        "backend": claim_for.backend,
+        "attempts": 1,
     }
 
 

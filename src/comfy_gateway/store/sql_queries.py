@@ -3,7 +3,7 @@ transaction (the caller decides where transactions begin and end)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,43 +15,53 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     tuple_,
     update,
 )
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement, ColumnElement, Select
 
 from comfy_gateway.jobs.errors import JobNotFound, LeaseLost, QueueFull
-from comfy_gateway.jobs.model import Job, JobOutput
+from comfy_gateway.jobs.model import Attempt, Job, JobOutput
 from comfy_gateway.jobs.status import TERMINAL_STATUSES, JobStatus
 from comfy_gateway.store.cursor import ListPosition
 from comfy_gateway.store.interface import QueueLimits
-from comfy_gateway.store.rows import job_from_row, output_from_row
+from comfy_gateway.store.prepared import Prepared
+from comfy_gateway.store.rows import Row, job_from_row, output_from_row
 from comfy_gateway.store.schema import job_attempts, job_outputs, jobs, webhook_outbox
 
 ACTIVE_STATUSES = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+#: ``status IN (active)`` written out, so prepared statements (no expanding IN) can use it.
+IS_ACTIVE = or_(*(jobs.c.status == status for status in ACTIVE_STATUSES))
 # Columns of a listed job: everything but the graph, which can be large.
 LIST_COLUMNS = [column for column in jobs.c if column.name != "workflow"]
 
 
 # The statements every job reads several times, built once with named parameters: a
 # statement built per call costs more in SQLAlchemy than the query costs in SQLite.
-_OUTPUTS_OF_ONE_JOB = select(job_outputs).where(job_outputs.c.job_id == bindparam("job_id"))
+_OUTPUTS_OF_ONE_JOB = Prepared(
+    select(job_outputs).where(job_outputs.c.job_id == bindparam("job_id"))
+)
 
 
-def _job_by_id(*, with_tenant: bool, lock: bool) -> Select[Any]:
-    query = select(jobs).where(jobs.c.job_id == bindparam("job_id"))
+def _job_by_id(*, with_tenant: bool, lock: bool, workflow: bool = True) -> Select[Any]:
+    query = select(*(jobs.c if workflow else LIST_COLUMNS)).where(
+        jobs.c.job_id == bindparam("job_id")
+    )
     if with_tenant:
         query = query.where(jobs.c.tenant_id == bindparam("tenant_id"))
     return query.with_for_update() if lock else query
 
 
 _JOB_ROW = {
-    (with_tenant, lock): _job_by_id(with_tenant=with_tenant, lock=lock)
+    (with_tenant, lock): Prepared(_job_by_id(with_tenant=with_tenant, lock=lock))
     for with_tenant in (False, True)
     for lock in (False, True)
 }
+#: A client's read: everything but the graph, which can be large and is never shown.
+_TENANT_JOB_WITHOUT_GRAPH = Prepared(_job_by_id(with_tenant=True, lock=False, workflow=False))
 
 
 def load_outputs(conn: Connection, job_ids: Collection[str]) -> dict[str, list[JobOutput]]:
@@ -61,7 +71,7 @@ def load_outputs(conn: Connection, job_ids: Collection[str]) -> dict[str, list[J
         return found
     if len(found) == 1:
         [job_id] = found
-        rows = conn.execute(_OUTPUTS_OF_ONE_JOB, {"job_id": job_id}).mappings()
+        rows: Iterable[Row] = _OUTPUTS_OF_ONE_JOB.rows(conn, {"job_id": job_id})
     else:
         query = select(job_outputs).where(job_outputs.c.job_id.in_(list(job_ids)))
         rows = conn.execute(query).mappings()
@@ -72,14 +82,14 @@ def load_outputs(conn: Connection, job_ids: Collection[str]) -> dict[str, list[J
 
 def job_row(
     conn: Connection, job_id: str, tenant_id: str | None = None, *, lock: bool = False
-) -> RowMapping:
+) -> Row:
     """The job's row (limited to ``tenant_id`` when given), or :class:`JobNotFound`.
     ``lock``: a PostgreSQL row lock (SQLite's write transaction holds the database)."""
     query = _JOB_ROW[(tenant_id is not None, lock)]
     parameters = (
         {"job_id": job_id} if tenant_id is None else {"job_id": job_id, "tenant_id": tenant_id}
     )
-    row = conn.execute(query, parameters).mappings().one_or_none()
+    row = query.first(conn, parameters)
     if row is None:
         raise JobNotFound(job_id)
     return row
@@ -89,7 +99,15 @@ def load_job(conn: Connection, job_id: str, tenant_id: str | None = None) -> Job
     return job_with_outputs(conn, job_row(conn, job_id, tenant_id))
 
 
-def job_with_outputs(conn: Connection, row: RowMapping) -> Job:
+def load_job_without_graph(conn: Connection, job_id: str, tenant_id: str) -> Job:
+    """The job as a client sees it: ``workflow`` is None (not read)."""
+    row = _TENANT_JOB_WITHOUT_GRAPH.first(conn, {"job_id": job_id, "tenant_id": tenant_id})
+    if row is None:
+        raise JobNotFound(job_id)
+    return job_with_outputs(conn, row)
+
+
+def job_with_outputs(conn: Connection, row: Row) -> Job:
     """The job of ``row``; its outputs are read only once it ended: they are written
     in the same transaction as the terminal status, so an active job has none."""
     if JobStatus(row["status"]) not in TERMINAL_STATUSES:
@@ -115,7 +133,7 @@ _HELD = and_(
     jobs.c.claimed_by.is_not(None),
     jobs.c.fencing_token == bindparam("held_token"),
 )
-_HELD_UPDATES: dict[tuple[Any, ...], Any] = {}
+_HELD_UPDATES: dict[tuple[Any, ...], Prepared] = {}
 
 
 def held_update(
@@ -126,7 +144,7 @@ def held_update(
     bump: bool = True,
     parameters: dict[str, Any] | None = None,
     **values: Any,
-) -> RowMapping:
+) -> Row:
     """Set columns of a job the caller still holds (and that meets ``conditions``) in
     one statement; its new row. :class:`LeaseLost` (or :class:`JobNotFound`) when the
     lease moved on; ``ConditionNotMet`` when only ``conditions`` failed. A value is data
@@ -135,7 +153,7 @@ def held_update(
     statement = _held_update_statement(conditions, values, bump)
     bound = {f"new_{key}": value for key, value in data.items()}
     bound.update(held_job=job_id, held_token=fencing_token, **(parameters or {}))
-    row = conn.execute(statement, bound).mappings().one_or_none()
+    row = statement.first(conn, bound)
     if row is not None:
         return row
     current = fenced_row(conn, job_id, fencing_token)  # raises when the lease moved on
@@ -144,7 +162,7 @@ def held_update(
 
 def _held_update_statement(
     conditions: tuple[ColumnElement[bool], ...], values: dict[str, Any], bump: bool
-) -> Any:
+) -> Prepared:
     """The UPDATE for this shape (which columns, which shared expressions), built once."""
     for expression in (*conditions, *values.values()):
         if isinstance(expression, ClauseElement) and id(expression) not in _SHARED:
@@ -166,7 +184,9 @@ def _held_update_statement(
         }
         if bump:
             assignments["version"] = jobs.c.version + 1
-        statement = update(jobs).where(_HELD, *conditions).values(**assignments).returning(*jobs.c)
+        statement = Prepared(
+            update(jobs).where(_HELD, *conditions).values(**assignments).returning(*jobs.c)
+        )
         _HELD_UPDATES[shape] = statement
     return statement
 
@@ -174,12 +194,12 @@ def _held_update_statement(
 class ConditionNotMet(Exception):
     """A held job's update found the row in another state; ``row`` is how it is."""
 
-    def __init__(self, row: RowMapping) -> None:
+    def __init__(self, row: Row) -> None:
         super().__init__(f"job {row['job_id']} is {row['status']}")
         self.row = row
 
 
-def fenced_row(conn: Connection, job_id: str, fencing_token: int) -> RowMapping:
+def fenced_row(conn: Connection, job_id: str, fencing_token: int) -> Row:
     """The row of a job the caller still holds; :class:`LeaseLost` if it does not."""
     row = job_row(conn, job_id, lock=True)
     if row["claimed_by"] is None or row["fencing_token"] != fencing_token:
@@ -194,7 +214,7 @@ def update_job(conn: Connection, job_id: str, *, bump: bool = True, **values: An
     conn.execute(update(jobs).where(jobs.c.job_id == job_id).values(**values))
 
 
-_CLOSE_OPEN_ATTEMPT = (
+_CLOSE_OPEN_ATTEMPT = Prepared(
     update(job_attempts)
     .where(job_attempts.c.job_id == bindparam("of_job"), job_attempts.c.ended_at.is_(None))
     .values(
@@ -203,10 +223,13 @@ _CLOSE_OPEN_ATTEMPT = (
         detail=bindparam("why"),
     )
 )
-_LAST_ATTEMPT_NUMBER = select(func.coalesce(func.max(job_attempts.c.number), 0)).where(
-    job_attempts.c.job_id == bindparam("job_id")
+_LAST_ATTEMPT_NUMBER = Prepared(
+    select(func.coalesce(func.max(job_attempts.c.number), 0)).where(
+        job_attempts.c.job_id == bindparam("job_id")
+    )
 )
-_INSERT_OUTPUTS = insert(job_outputs)
+#: Every column bound (none has a default, so an absent value inserts NULL, as omitted).
+_INSERT_OUTPUTS = Prepared(insert(job_outputs))
 
 
 def close_open_attempt(
@@ -214,16 +237,51 @@ def close_open_attempt(
 ) -> bool:
     """End the job's attempt still in progress, if any; whether there was one."""
     parameters = {"of_job": job_id, "at": ended_at, "how": outcome, "why": detail}
-    return bool(conn.execute(_CLOSE_OPEN_ATTEMPT, parameters).rowcount)
+    return bool(_CLOSE_OPEN_ATTEMPT.execute(conn, parameters))
+
+
+# Built once (parameter: now): a submit that could hand its job over asks it first.
+_CLAIMABLE_JOB_WAITING = Prepared(
+    select(literal(1))
+    .select_from(jobs)
+    .where(
+        IS_ACTIVE,
+        or_(
+            jobs.c.claimed_by.is_(None),
+            jobs.c.lease_expires_at <= bindparam("now", type_=jobs.c.lease_expires_at.type),
+        ),
+    )
+    .limit(1)
+)
+_INSERT_ATTEMPT = Prepared(insert(job_attempts))
+
+
+def claimable_job_waiting(conn: Connection, now: datetime) -> bool:
+    """Whether any job waits to be claimed (queued, or held by a lease that ran out)."""
+    return _CLAIMABLE_JOB_WAITING.first(conn, {"now": now}) is not None
+
+
+def insert_attempt(conn: Connection, job_id: str, attempt: Attempt) -> None:
+    _INSERT_ATTEMPT.execute(
+        conn,
+        {
+            "job_id": job_id,
+            "number": attempt.number,
+            "backend": attempt.backend,
+            "prompt_id": attempt.prompt_id,
+            "client_id": attempt.client_id,
+            "started_at": attempt.started_at,
+        },
+    )
 
 
 def next_attempt_number(conn: Connection, job_id: str) -> int:
-    return int(conn.execute(_LAST_ATTEMPT_NUMBER, {"job_id": job_id}).scalar_one()) + 1
+    return int(_LAST_ATTEMPT_NUMBER.scalar(conn, {"job_id": job_id})) + 1
 
 
 def insert_outputs(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(_INSERT_OUTPUTS, list(rows))
+        _INSERT_OUTPUTS.execute_many(conn, rows)
 
 
 def insert_outbox_entry(conn: Connection, job: Job, now: datetime) -> None:
@@ -266,15 +324,17 @@ def count_by_status(conn: Connection, tenant_id: str | None) -> dict[str, int]:
 
 
 _QUEUED = jobs.c.status == JobStatus.QUEUED.value
-_ALL_QUEUED = select(func.count()).where(_QUEUED)
-_TENANT_QUEUED = select(func.count()).where(jobs.c.tenant_id == bindparam("tenant_id"), _QUEUED)
+_ALL_QUEUED = Prepared(select(func.count()).where(_QUEUED))
+_TENANT_QUEUED = Prepared(
+    select(func.count()).where(jobs.c.tenant_id == bindparam("tenant_id"), _QUEUED)
+)
 
 
 def queued_counts(conn: Connection, tenant_id: str) -> tuple[int, int]:
     """Queued jobs of ``tenant_id`` and of everyone: two counts each answered from an
     index alone (status; tenant and status), never from the rows of the backlog."""
-    everyone = conn.execute(_ALL_QUEUED).scalar_one()
-    mine = conn.execute(_TENANT_QUEUED, {"tenant_id": tenant_id}).scalar_one()
+    everyone = _ALL_QUEUED.scalar(conn, {})
+    mine = _TENANT_QUEUED.scalar(conn, {"tenant_id": tenant_id})
     return int(mine), int(everyone)
 
 

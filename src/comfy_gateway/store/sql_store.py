@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from comfy_gateway.jobs.errors import ConstraintViolation
+from comfy_gateway.jobs.hand_off import DirectClaim, first_attempt
 from comfy_gateway.jobs.model import Attempt, Job, JobPage, NewJob
 from comfy_gateway.jobs.status import JobStatus, check_transition
 from comfy_gateway.store import sql_queries as q
@@ -35,9 +36,11 @@ from comfy_gateway.store.interface import (
 from comfy_gateway.store.lease_recovery import LeaseRecovery
 from comfy_gateway.store.migrate import upgrade_to_head
 from comfy_gateway.store.outbox import WebhookOutboxMixin, due_outbox_rows
+from comfy_gateway.store.prepared import Prepared
 from comfy_gateway.store.retention_queries import RetentionQueries
 from comfy_gateway.store.rows import (
     attempt_from_row,
+    claimed_values,
     job_from_row,
     new_job_values,
     outbox_entry_from_row,
@@ -50,7 +53,8 @@ __all__ = ["WRITE_OPTION", "SqlJobStore"]
 
 IDEMPOTENCY_TTL_S = 24 * 3600.0
 T = TypeVar("T")
-_INSERT_JOB = insert(jobs).returning(*jobs.c)  # built once: every submit runs it
+#: Built once (every submit runs it); every column bound (none has a default).
+_INSERT_JOB = Prepared(insert(jobs).returning(*jobs.c))
 
 
 class SqlJobStore(WorkerWrites, LeaseRecovery, RetentionQueries, WebhookOutboxMixin):
@@ -110,44 +114,62 @@ class SqlJobStore(WorkerWrites, LeaseRecovery, RetentionQueries, WebhookOutboxMi
         idempotency_key: str | None = None,
         request_hash: str | None = None,
         limits: QueueLimits | None = None,
+        claim_for: DirectClaim | None = None,
     ) -> tuple[Job, bool]:
         try:
-            return await self._create(new_job, idempotency_key, request_hash, limits)
+            return await self._create(
+                new_job, key=idempotency_key, key_hash=request_hash, limits=limits, claim=claim_for
+            )
         except ConstraintViolation:
             if idempotency_key is None:
                 raise
         # A concurrent submit with the same key inserted first (possible where writers
         # run in parallel, as on PostgreSQL): the retry finds its key and replays it.
-        return await self._create(new_job, idempotency_key, request_hash, limits)
+        return await self._create(
+            new_job, key=idempotency_key, key_hash=request_hash, limits=limits, claim=claim_for
+        )
 
     @transaction(write=True)
     def _create(
         self,
         conn: Connection,
         new_job: NewJob,
-        idempotency_key: str | None,
-        request_hash: str | None,
+        *,
+        key: str | None,
+        key_hash: str | None,
         limits: QueueLimits | None,
+        claim: DirectClaim | None,
     ) -> tuple[Job, bool]:
         now = self._clock.now()
         request = None
-        if idempotency_key is not None:
-            request = IdempotentRequest(
-                tenant_id=new_job.tenant_id, key=idempotency_key, request_hash=request_hash
-            )
+        if key is not None:
+            request = IdempotentRequest(tenant_id=new_job.tenant_id, key=key, request_hash=key_hash)
             replayed = find_replay(conn, request, now - self._idempotency_ttl)
             if replayed is not None:
                 return replayed, False
         if limits is not None:
             q.check_limits(conn, new_job.tenant_id, limits)
-        inserted = conn.execute(_INSERT_JOB, {**new_job_values(new_job), "created_at": now})
+        values = {**new_job_values(new_job), "created_at": now}
+        # Handed over only while nothing else waits: the hand-off never jumps the queue.
+        if claim is not None and q.claimable_job_waiting(conn, now):
+            claim = None
+        if claim is not None:
+            values |= claimed_values(claim, new_job.job_id, now)
+        inserted = _INSERT_JOB.first(conn, values)
+        assert inserted is not None
+        if claim is not None:
+            q.insert_attempt(conn, new_job.job_id, first_attempt(claim, new_job.job_id, now))
         if request is not None:
             remember_key(conn, request, new_job.job_id, now)
-        return job_from_row(inserted.mappings().one(), ()), True
+        return job_from_row(inserted, ()), True
 
     @transaction(write=False)
-    def get_job(self, conn: Connection, tenant_id: str, job_id: str) -> Job:
-        return q.load_job(conn, job_id, tenant_id)
+    def get_job(
+        self, conn: Connection, tenant_id: str, job_id: str, *, with_workflow: bool = True
+    ) -> Job:
+        if with_workflow:
+            return q.load_job(conn, job_id, tenant_id)
+        return q.load_job_without_graph(conn, job_id, tenant_id)
 
     @transaction(write=False)
     def list_jobs(

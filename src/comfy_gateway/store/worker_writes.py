@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlalchemy.engine import Connection
 
 from comfy_gateway.jobs.model import Attempt, Claim, Job, JobError, JobOutput
@@ -22,16 +22,17 @@ from comfy_gateway.jobs.status import JobStatus, check_transition
 from comfy_gateway.store import sql_queries as q
 from comfy_gateway.store.capable_claim import RequirementsFilter, first_claimable
 from comfy_gateway.store.clock import Clock
+from comfy_gateway.store.prepared import Prepared
 from comfy_gateway.store.rows import error_to_json, job_from_row, output_values
 from comfy_gateway.store.schema import job_attempts, jobs
 from comfy_gateway.store.store_threads import transaction
 
 # Built once: every claim runs it (parameters: candidate, now, holder, until).
-_CLAIM = (
+_CLAIM = Prepared(
     update(jobs)
     .where(
         jobs.c.job_id == bindparam("candidate"),
-        jobs.c.status.in_(q.ACTIVE_STATUSES),
+        q.IS_ACTIVE,
         or_(
             jobs.c.claimed_by.is_(None),
             jobs.c.lease_expires_at <= bindparam("now", type_=jobs.c.lease_expires_at.type),
@@ -59,6 +60,10 @@ class WorkerWrites:
 
         async def run_transaction(self, body: Callable[[Connection], T], *, write: bool) -> T: ...
 
+    @transaction(write=False)
+    def claimable_job_waiting(self, conn: Connection) -> bool:
+        return q.claimable_job_waiting(conn, self._clock.now())
+
     async def claim_next_job(
         self, worker_id: str, lease_s: float, *, can_run: RequirementsFilter | None = None
     ) -> Claim | None:
@@ -80,8 +85,7 @@ class WorkerWrites:
             "holder": worker_id,
             "until": expires,
         }
-        claimed = conn.execute(_CLAIM, parameters)
-        row = claimed.mappings().one_or_none()
+        row = _CLAIM.first(conn, parameters)
         if row is None:
             return None
         job = job_from_row(row, ())  # claimable jobs are active: no outputs yet
@@ -131,7 +135,7 @@ class WorkerWrites:
             client_id=client_id,
             started_at=now,
         )
-        conn.execute(insert(job_attempts).values(job_id=job_id, **_attempt_values(attempt)))
+        q.insert_attempt(conn, job_id, attempt)
         return attempt
 
     @transaction(write=True)
@@ -256,13 +260,3 @@ class WorkerWrites:
 def _check_lease(lease_s: float) -> None:
     if lease_s <= 0:
         raise ValueError(f"a lease must last a positive time, not {lease_s} s")
-
-
-def _attempt_values(attempt: Attempt) -> dict[str, Any]:
-    return {
-        "number": attempt.number,
-        "backend": attempt.backend,
-        "prompt_id": attempt.prompt_id,
-        "client_id": attempt.client_id,
-        "started_at": attempt.started_at,
-    }

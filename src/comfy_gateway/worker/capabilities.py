@@ -74,6 +74,14 @@ class BackendCatalogues:
         catalogue = self.cache.get(backend.url)
         return None if catalogue is None else needs.unmet_by(catalogue)
 
+    def can_take_now(self, backend: Backend, raw: Mapping[str, Any] | None) -> bool:
+        """Whether a job with requirements ``raw`` can go to ``backend`` without a look at
+        its catalogue first: the catalogue of its current connection is known (or the job
+        needs nothing known) and shows nothing missing."""
+        if self._seen.get(backend.url) is not backend.connection:
+            return False  # (re)connected since the last fetch: the claim loop refreshes
+        return raw is None or _runs(self.unmet(backend, requirements_from_json(raw)))
+
     def claim_filter(
         self, members: Sequence[Backend], free: Sequence[Backend]
     ) -> RequirementsFilter:

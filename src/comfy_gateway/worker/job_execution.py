@@ -37,6 +37,7 @@ from comfy_gateway.errors import (
     PromptValidationError,
 )
 from comfy_gateway.jobs.errors import LeaseLost
+from comfy_gateway.jobs.model import Attempt
 from comfy_gateway.jobs.status import JobStatus
 from comfy_gateway.storage import BlobStore
 from comfy_gateway.storage.blobs import BlobStoreError
@@ -86,7 +87,10 @@ class JobExecution:
         on_backend_failure: BackendFailureHandler,
         on_prompt_left: Callable[[], None],
         catalogues: BackendCatalogues | None = None,
+        opened_attempt: Attempt | None = None,
     ) -> None:
+        """``opened_attempt``: the store opened the job's attempt when it handed the job
+        over (jobs/hand_off.py); it is submitted without recording another."""
         self.held = held
         self.backend = backend
         self.phase = Phase.CLAIMED
@@ -105,6 +109,7 @@ class JobExecution:
         self._shutting_down = False
         self._backend_lost = False
         self._crash_detail: str | None = None
+        self._opened_attempt = opened_attempt
 
     # -- called from outside (heartbeats, cancel watch, shutdown) ------------------------
 
@@ -195,7 +200,7 @@ class JobExecution:
             self._save_progress,
             persist_interval_s=self._options.progress_persist_interval_s,
         )
-        if self._can_reattach():
+        if self._opened_attempt is None and self._can_reattach():
             if await prompt_is_on_backend(self.backend.http, self.prompt_id):
                 await self.held.resume_attempt(
                     self.backend.url, self.prompt_id, connection.client_id
@@ -230,7 +235,7 @@ class JobExecution:
         self.timer.mark("upload_end")
         if self._cancelling():
             return None
-        attempt = await self.held.record_attempt_start(
+        attempt = self._opened_attempt or await self.held.record_attempt_start(
             self.backend.url, self.prompt_id, connection.client_id
         )
         self.phase = Phase.SUBMITTING

@@ -19,10 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from comfy_gateway.events import JobEvents
 from comfy_gateway.jobs.errors import LeaseLost, StoreError
-from comfy_gateway.jobs.model import Claim, Job
+from comfy_gateway.jobs.hand_off import DirectClaim, HandOffSlot
+from comfy_gateway.jobs.model import Attempt, Claim, Job
 from comfy_gateway.jobs.status import JobStatus
 from comfy_gateway.storage import BlobStore
 from comfy_gateway.store.interface import JobStore
@@ -63,6 +66,8 @@ class Worker:
         self._wake = asyncio.Event()
         #: False once a claim found nothing claimable; True again when work may exist.
         self._queue_may_hold_work = True
+        #: Set while jobs may be handed over by the API beside us (between start and stop).
+        self._taking_hand_offs = False
         backends.set_crash_handler(
             lambda backend, crash: give_back_after_crash(backend, crash, self.executions.values())
         )
@@ -72,6 +77,7 @@ class Worker:
         halt = asyncio.Event()  # stops the helpers only after the jobs were let go
         stop_listening = self.events.on_queued(self._work_arrived)
         await self.backends.start()
+        self._taking_hand_offs = True
         helpers = [
             asyncio.create_task(self.backends.maintain(halt)),
             asyncio.create_task(self._heartbeats(halt)),
@@ -81,6 +87,7 @@ class Worker:
         ]
         try:
             await self._claim_until(stop)
+            self._taking_hand_offs = False
             await self._shutdown()
         finally:
             stop_listening()
@@ -109,6 +116,10 @@ class Worker:
             await catalogues.refresh_new_connections(members)
         can_run = catalogues.claim_filter(members, free) if catalogues is not None else None
         try:
+            # Polling an empty queue for other processes' jobs: look before taking the
+            # write lock (a read costs a fraction of the claim and never waits for it).
+            if not self._queue_may_hold_work and not await self.store.claimable_job_waiting():
+                return False
             claim = await self.store.claim_next_job(
                 self.options.worker_id, self.options.lease_s, can_run=can_run
             )
@@ -145,7 +156,33 @@ class Worker:
         earlier = self.backends.by_url(job.backend) if job.prompt_id else None
         return earlier if earlier is not None and earlier.ready else default
 
-    def _start(self, claim: Claim, backend: Backend) -> None:
+    # -- jobs handed over by the API in this process (jobs/hand_off.py) -----------------
+
+    def reserve(self, requirements: Mapping[str, Any] | None) -> HandOffSlot | None:
+        """A slot for a job about to be stored, if one is free where it can run and no
+        claim is due first (the store still checks that nothing waits in the queue)."""
+        if not self._taking_hand_offs or self._queue_may_hold_work:
+            return None
+        free = self.backends.with_free_slot(self.options.prompts_per_backend)
+        for backend in free:
+            connection = backend.connection
+            if not backend.ready or connection is None:
+                continue
+            if self.catalogues is None or self.catalogues.can_take_now(backend, requirements):
+                backend.in_flight += 1
+                claim_for = DirectClaim(
+                    worker_id=self.options.worker_id,
+                    lease_s=self.options.lease_s,
+                    backend=backend.url,
+                    client_id=connection.client_id,
+                )
+                return _ReservedSlot(self, backend, claim_for)
+        return None
+
+    def _start(
+        self, claim: Claim, backend: Backend, *, opened_attempt: Attempt | None = None
+    ) -> None:
+        """Run ``claim`` on ``backend``; ``opened_attempt``: the store opened its attempt."""
         held = HeldJob(claim, store=self.store, events=self.events)
         backend.in_flight += 1
         execution = JobExecution(
@@ -156,6 +193,7 @@ class Worker:
             on_backend_failure=self.backends.report_failure,
             on_prompt_left=lambda: self._free_slot(backend),
             catalogues=self.catalogues,
+            opened_attempt=opened_attempt,
         )
         task = asyncio.create_task(execution.run(), name=f"job {held.job_id}")
         self.executions[held.job_id] = (execution, task)
@@ -163,11 +201,13 @@ class Worker:
 
     def _free_slot(self, backend: Backend) -> None:
         backend.in_flight -= 1
-        if self._queue_may_hold_work:
-            self._wake.set()
+        self._claim_if_work_may_wait()
 
     def _forget(self, job_id: str) -> None:
         self.executions.pop(job_id, None)
+        self._claim_if_work_may_wait()
+
+    def _claim_if_work_may_wait(self) -> None:
         if self._queue_may_hold_work:
             self._wake.set()
 
@@ -219,6 +259,34 @@ class Worker:
         if running:
             await asyncio.wait(running, timeout=self.options.drain_timeout_s)
         await _cancel_for_shutdown(list(self.executions.values()))
+
+
+class _ReservedSlot:
+    """One backend slot held for a submit (counted in ``in_flight`` meanwhile)."""
+
+    def __init__(self, worker: Worker, backend: Backend, claim_for: DirectClaim) -> None:
+        self._worker = worker
+        self._backend = backend
+        self._claim_for = claim_for
+        self._used = False
+
+    @property
+    def claim_for(self) -> DirectClaim:
+        return self._claim_for
+
+    def start(self, claim: Claim, attempt: Attempt) -> None:
+        self._release()
+        self._worker._start(claim, self._backend, opened_attempt=attempt)
+
+    def give_back(self) -> None:
+        self._release()
+        self._worker._claim_if_work_may_wait()
+
+    def _release(self) -> None:
+        if self._used:
+            raise RuntimeError("a reserved slot is started or given back once")
+        self._used = True
+        self._backend.in_flight -= 1
 
 
 async def _cancel_for_shutdown(pairs: list[tuple[JobExecution, asyncio.Task[None]]]) -> None:

@@ -7,6 +7,7 @@ Worker-side behaviour (claims, leases, fencing, finishing) is in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -59,6 +60,22 @@ async def test_created_job_reads_back_as_submitted(store: JobStore, clock: Manua
     assert fetched.webhook_url == "https://hooks.example/x"
     assert (fetched.version, fetched.attempts, fetched.progress) == (1, 0, 0.0)
     assert (fetched.claimed_by, fetched.fencing_token, fetched.outputs) == (None, 0, ())
+
+
+async def test_a_client_read_leaves_the_graph_out_and_nothing_else(store: JobStore) -> None:
+    job, _ = await store.create_job(make_new_job(priority=2))
+    claim = await store.claim_next_job("w", 30)
+    assert claim is not None
+    await store.finish_job(job.job_id, claim.fencing_token, JobStatus.FAILED)
+
+    full = await store.get_job(TENANT, job.job_id)
+    read = await store.get_job(TENANT, job.job_id, with_workflow=False)
+
+    assert full.workflow == job.workflow
+    assert read.workflow is None
+    assert read == dataclasses.replace(full, workflow=None)
+    with pytest.raises(JobNotFound):
+        await store.get_job(OTHER_TENANT, job.job_id, with_workflow=False)
 
 
 async def test_other_tenant_and_unknown_ids_are_not_found(store: JobStore) -> None:

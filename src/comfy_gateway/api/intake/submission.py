@@ -34,6 +34,7 @@ from comfy_gateway.api.submit_models import SubmitRequest
 from comfy_gateway.config import GatewaySettings
 from comfy_gateway.jobs.graph import InputOverride, prepare_graph
 from comfy_gateway.jobs.graph.values import Graph
+from comfy_gateway.jobs.hand_off import HandOffSlot, handed_over
 from comfy_gateway.jobs.ids import new_job_id
 from comfy_gateway.jobs.model import Job, NewJob
 from comfy_gateway.store.interface import QueueLimits
@@ -173,24 +174,39 @@ async def _store_submission(
     # a job whose blobs were cleaned up. The submit either happens whole or not at all.
     with anyio.CancelScope(shield=True):
         stored = StoredMedia(blobs=context.blobs)
+        slot = context.hand_off.reserve(new_job.requirements) if context.hand_off else None
         try:
-            outcome = await _write(context, submission, new_job, staged, stored)
+            outcome = await _write(context, submission, new_job, staged, stored, slot)
         except BaseException:
+            if slot is not None:
+                slot.give_back()
             await stored.discard()
             raise
         if outcome.created:
             await context.events.publish(outcome.job)
         else:
             await stored.discard()  # the first job's own media serve the replay
+        if slot is not None:
+            _hand_over(slot, outcome)
     return outcome
 
 
-async def _write(
+def _hand_over(slot: HandOffSlot, outcome: SubmitOutcome) -> None:
+    """Start the job on the reserved slot if the store gave it to that slot."""
+    held = handed_over(outcome.job, slot.claim_for) if outcome.created else None
+    if held is None:
+        slot.give_back()
+    else:
+        slot.start(*held)
+
+
+async def _write(  # noqa: PLR0917
     context: ApiContext,
     submission: Submission,
     new_job: NewJob,
     staged: StagedSubmissionMedia,
     stored: StoredMedia,
+    slot: HandOffSlot | None,
 ) -> SubmitOutcome:
     refs = await store_media(staged, stored, tenant_id=submission.tenant_id, job_id=new_job.job_id)
     uploaded = [(part.name, staged.named[part.name].sha256) for part in submission.files]
@@ -199,6 +215,7 @@ async def _write(
         idempotency_key=submission.idempotency_key,
         request_hash=_submission_hash(submission, uploaded),
         limits=queue_limits(context.settings),
+        claim_for=None if slot is None else slot.claim_for,
     )
     return SubmitOutcome(job=job, created=created)
 

@@ -95,7 +95,7 @@ async def _job_stream(
     yield RETRY_FRAME
     async with context.events.watch(tenant, job_id) as watch:
         try:
-            job = await context.store.get_job(tenant, job_id)
+            job = await context.store.get_job(tenant, job_id, with_workflow=False)
         except JobNotFound:
             return  # deleted between the check and the watch (retention sweep)
         # A terminal job always ends with `end`, even for a client that saw it already:
