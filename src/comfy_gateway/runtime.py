@@ -39,6 +39,13 @@ class Services:
     keys: KeyRegistry
     fetcher: SafeFetcher
 
+    async def close(self) -> None:
+        """Close the store, then the blob store's own files (the small-blob database)."""
+        await self.store.close()
+        close_blobs = getattr(self.blobs, "close", None)
+        if close_blobs is not None:
+            close_blobs()
+
 
 async def open_store(settings: GatewaySettings) -> JobStore:
     if settings.database_url and not settings.database_url.startswith("sqlite"):

@@ -114,7 +114,7 @@ async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> No
     async with AsyncExitStack() as stack:
         urls = await stack.enter_async_context(backend_urls(settings, dev_simulator=dev_simulator))
         services = await open_services(settings, worker_in_process=not settings.no_worker)
-        stack.push_async_callback(services.store.close)
+        stack.push_async_callback(services.close)
         log.info("%s", describe_auth(services.keys))
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
@@ -198,7 +198,7 @@ async def run_worker(settings: GatewaySettings) -> None:
         if webhook_task is not None:
             await webhook_task
         await pool.stop_supervised()
-        await services.store.close()
+        await services.close()
 
 
 def configure_logging() -> None:

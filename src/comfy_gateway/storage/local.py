@@ -12,6 +12,12 @@ EDQUOT for a quota) is reported as `StorageFull`, after the temporary file is re
 The content type lives in a sidecar file only when the key's extension does not already
 say it (Python's own table, never the machine's, so the answer cannot change under a
 stored blob): a ``.png`` needs no second file.
+
+Blobs up to ``small_blob_bytes`` (256 KiB) are not files at all: they are rows of one
+SQLite file in the root (``.small-blobs.sqlite3``, a name no key can take), written and
+read on the event loop (see ``small_blobs.py`` for why and what it costs). Reads look
+there first. A key is stored in one place: a large blob replacing a small one deletes
+the row first, a small one replacing a file shadows it until the key is deleted.
 """
 
 from __future__ import annotations
@@ -38,8 +44,11 @@ from comfy_gateway.storage.blobs import (
     StorageFull,
     check_blob_key,
 )
+from comfy_gateway.storage.small_blobs import SMALL_BLOB_BYTES, SmallBlobs
 
 _META_SUFFIX = ".meta.json"
+#: The small-blob database in the root: a dot-name, which no key segment may start with.
+SMALL_BLOBS_FILE = ".small-blobs.sqlite3"
 _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 # How a chunk reaches the temporary file; tests inject one that fails like a full disk.
@@ -60,12 +69,26 @@ def write_to_file(handle: IO[bytes], chunk: bytes) -> None:
 
 
 class LocalBlobStore:
-    """Blobs as files under ``root``; a small JSON sidecar keeps the content type."""
+    """Blobs as files under ``root`` (the small ones as rows of a SQLite file there)."""
 
-    def __init__(self, root: Path, *, file_writer: FileWriter = write_to_file) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        file_writer: FileWriter = write_to_file,
+        small_blob_bytes: int = SMALL_BLOB_BYTES,
+    ) -> None:
+        """``small_blob_bytes=0``: every blob is a file."""
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self._file_writer = file_writer
+        self._small_limit = small_blob_bytes
+        self._small = SmallBlobs(self.root / SMALL_BLOBS_FILE) if small_blob_bytes > 0 else None
+
+    def close(self) -> None:
+        """Close the small-blob database (files need nothing)."""
+        if self._small is not None:
+            self._small.close()
 
     def path_for(self, key: str) -> Path:
         if check_blob_key(key).endswith(_META_SUFFIX):
@@ -79,6 +102,19 @@ class LocalBlobStore:
         self, key: str, chunks: AsyncIterator[bytes], *, content_type: str | None = None
     ) -> BlobInfo:
         target = self.path_for(key)
+        if self._small is None:
+            return await self._put_file(key, target, chunks, content_type)
+        head, more = await _read_up_to(chunks, self._small_limit)
+        if not more:
+            digest = hashlib.sha256(head).hexdigest()
+            await self._small.put(key, head, content_type, digest)
+            return BlobInfo(key=key, size_bytes=len(head), sha256=digest, content_type=content_type)
+        await self._small.delete(key)  # a small blob stored earlier under the key gives way
+        return await self._put_file(key, target, _after(head, chunks), content_type)
+
+    async def _put_file(
+        self, key: str, target: Path, chunks: AsyncIterator[bytes], content_type: str | None
+    ) -> BlobInfo:
         batches = _batched(chunks, WRITE_BATCH_BYTES)
         with _disk_full_as_storage_full(key):
             # Made while the first bytes are on their way (an output still being fetched).
@@ -125,12 +161,28 @@ class LocalBlobStore:
 
     async def stat(self, key: str) -> BlobInfo | None:
         path = self.path_for(key)
+        small = await self._small.stat(key) if self._small is not None else None
+        if small is not None:
+            return BlobInfo(
+                key=key,
+                size_bytes=small.size_bytes,
+                sha256=small.sha256,
+                content_type=small.content_type,
+            )
         return await asyncio.to_thread(_stat, key, path)
 
     async def read(
         self, key: str, blob_range: BlobRange | None = None, *, chunk_size: int = 1 << 20
     ) -> AsyncIterator[bytes]:
         path = self.path_for(key)
+        small = await self._small.get(key) if self._small is not None else None
+        if small is not None:
+            content = small.content
+            if blob_range is not None:
+                content = content[blob_range.start : blob_range.end + 1]
+            for offset in range(0, len(content), chunk_size):
+                yield content[offset : offset + chunk_size]
+            return
         start = blob_range.start if blob_range else 0
         remaining = blob_range.length if blob_range else -1
         reader = _Reader(path)
@@ -152,7 +204,8 @@ class LocalBlobStore:
 
     async def delete(self, key: str) -> bool:
         path = self.path_for(key)
-        return await asyncio.to_thread(_delete, path)
+        small = await self._small.delete(key) if self._small is not None else False
+        return await asyncio.to_thread(_delete, path) or small
 
     def url_for(self, key: str) -> str | None:
         return None
@@ -163,7 +216,8 @@ class LocalBlobStore:
         folder = (self.root / check_blob_key(prefix)).resolve()
         if folder == self.root or not folder.is_relative_to(self.root):
             raise InvalidBlobKey(f"blob prefix {prefix!r} does not name a folder in the store")
-        return await asyncio.to_thread(_delete_folder, folder)
+        small = await self._small.delete_prefix(prefix) if self._small is not None else 0
+        return small + await asyncio.to_thread(_delete_folder, folder)
 
 
 @dataclass
@@ -233,6 +287,25 @@ class _Reader:
         self.at_end = True
         if self._handle is not None:
             self._handle.close()
+
+
+async def _read_up_to(chunks: AsyncIterator[bytes], limit: int) -> tuple[bytes, bool]:
+    """The first bytes of ``chunks``, until the end or past ``limit`` bytes; and whether
+    more may follow (True once past ``limit``: the caller goes on with the rest)."""
+    head: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        head.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(head), True
+    return b"".join(head), False
+
+
+async def _after(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield head
+    async for chunk in rest:
+        yield chunk
 
 
 async def _batched(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[bytes]:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +25,7 @@ import pytest
 
 from comfy_gateway.config import GatewaySettings
 from comfy_gateway.storage import LocalBlobStore
+from comfy_gateway.storage.local import SMALL_BLOBS_FILE
 from comfy_gateway.store import SqlJobStore
 from integration.api.conftest import ACME_KEY, BETA_KEY
 
@@ -56,8 +59,23 @@ def settings_fixture(tmp_path: Path, request: pytest.FixtureRequest) -> GatewayS
 
 
 def blob_files(blobs: LocalBlobStore) -> list[Path]:
-    """Every file under the blob store's root (folders left behind do not count)."""
-    return sorted(path for path in blobs.root.rglob("*") if path.is_file())
+    """Every blob stored, as the path its key names: each file under the blob store's
+    root (folders left behind do not count) and each row of its small-blob database."""
+    found = [
+        path
+        for path in blobs.root.rglob("*")
+        if path.is_file() and not path.name.startswith(SMALL_BLOBS_FILE)
+    ]
+    database = blobs.root / SMALL_BLOBS_FILE
+    if database.exists():
+        with closing(sqlite3.connect(database)) as rows:
+            found += [blobs.root / key for (key,) in rows.execute("SELECT key FROM blobs")]
+    return sorted(found)
+
+
+async def stored_bytes(blobs: LocalBlobStore, key: str) -> bytes:
+    """The bytes stored under ``key``, read through the blob store."""
+    return b"".join([chunk async for chunk in blobs.read(key)])
 
 
 async def assert_nothing_stored(store: SqlJobStore, blobs: LocalBlobStore) -> None:

@@ -26,7 +26,12 @@ from comfy_gateway.store import SqlJobStore
 from comfy_gateway.templates.registry import TemplateRegistry
 from integration.api.conftest import ACME_KEY, BASE_URL
 from integration.api.recording_events import RecordingJobEvents
-from integration.api.submit_fixtures import PNG_BYTES, assert_nothing_stored, sha256_hex
+from integration.api.submit_fixtures import (
+    PNG_BYTES,
+    assert_nothing_stored,
+    sha256_hex,
+    stored_bytes,
+)
 from integration.api.worker_side import OutputFile, WorkerSide
 
 #: A prompt and a size to fill, and an image to save.
@@ -160,7 +165,7 @@ async def test_an_uploaded_image_is_wired_at_the_image_placeholder(
     assert job.workflow["1"]["inputs"]["image"] == f"comfy-gateway/{sha256_hex(PNG_BYTES)}.png"
     (ref,) = job.media
     assert ref.name == "cat.png"
-    assert (blobs.root / ref.storage_key).read_bytes() == PNG_BYTES
+    assert await stored_bytes(blobs, ref.storage_key) == PNG_BYTES
 
 
 async def test_an_image_the_graph_does_not_use_is_refused_by_the_media_rules(

@@ -26,6 +26,7 @@ from integration.api.submit_fixtures import (  # noqa: F401  (fixtures)
     nothing_left_fixture,
     settings_fixture,
     sha256_hex,
+    stored_bytes,
 )
 
 
@@ -65,7 +66,7 @@ async def test_json_with_base64_media_is_stored_and_wired(
     assert (ref.name, ref.filename, ref.sha256) == ("input.png", f"{digest}.png", digest)
     assert ref.storage_key == f"acme/{job_id}/media/{digest}.png"
     assert ref.size_bytes == len(PNG_BYTES)
-    assert (blobs.root / ref.storage_key).read_bytes() == PNG_BYTES  # bytes unchanged
+    assert await stored_bytes(blobs, ref.storage_key) == PNG_BYTES  # bytes unchanged
     assert [published.job_id for published in events.published] == [job_id]
 
 
@@ -381,4 +382,4 @@ async def test_a_multi_megabyte_item_is_stored_byte_for_byte(
     assert response.status_code == 202, response.text
     (ref,) = (await store.get_job("acme", response.json()["job_id"])).media
     assert (ref.sha256, ref.size_bytes) == (sha256_hex(data), len(data))
-    assert (blobs.root / ref.storage_key).read_bytes() == data
+    assert await stored_bytes(blobs, ref.storage_key) == data

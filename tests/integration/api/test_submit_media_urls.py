@@ -18,6 +18,7 @@ from integration.api.submit_fixtures import (  # noqa: F401  (fixtures)
     origin_fixture,
     settings_fixture,
     sha256_hex,
+    stored_bytes,
 )
 
 LOOPBACK_ALLOWED = {"fetch_allow_list": ["127.0.0.0/8"]}
@@ -42,7 +43,7 @@ async def test_allow_listed_url_media_is_fetched_and_stored(
     assert job.workflow is not None
     assert job.workflow["1"]["inputs"]["image"] == f"comfy-gateway/{digest}.png"
     (ref,) = job.media
-    assert (blobs.root / ref.storage_key).read_bytes() == PNG_BYTES
+    assert await stored_bytes(blobs, ref.storage_key) == PNG_BYTES
     assert origin.requests == ["/media/cat"]
 
 

@@ -21,6 +21,7 @@ from integration.api.submit_fixtures import (  # noqa: F401  (fixtures)
     nothing_left_fixture,
     settings_fixture,
     sha256_hex,
+    stored_bytes,
     streamed_multipart,
 )
 
@@ -48,7 +49,7 @@ async def test_a_file_part_is_media_named_by_its_filename(
     assert job.workflow["1"]["inputs"]["image"] == f"comfy-gateway/{digest}.png"
     (ref,) = job.media
     assert ref.name == "cat.png"
-    assert (blobs.root / ref.storage_key).read_bytes() == PNG_BYTES
+    assert await stored_bytes(blobs, ref.storage_key) == PNG_BYTES
 
 
 async def test_a_workflow_part_holds_just_the_graph(

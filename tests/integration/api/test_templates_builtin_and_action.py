@@ -13,7 +13,7 @@ from comfy_gateway.api.context import ApiContext
 from comfy_gateway.jobs.graph.values import Graph
 from comfy_gateway.storage import LocalBlobStore
 from comfy_gateway.store import SqlJobStore
-from integration.api.submit_fixtures import NothingLeft, nothing_left_fixture  # noqa: F401
+from integration.api.submit_fixtures import NothingLeft, nothing_left_fixture, stored_bytes  # noqa: F401
 from integration.api.template_fixtures import (  # noqa: F401  (fixtures)
     SOLID_COLOR,
     api_context_fixture,
@@ -52,7 +52,7 @@ async def test_wan22_i2v_job_holds_the_rendered_graph_with_the_image_wired(
     assert load_image["inputs"]["image"] == f"comfy-gateway/{digest}.png"
     (media,) = job.media
     assert (media.name, media.sha256) == ("template-image", digest)
-    assert (blobs.root / media.storage_key).read_bytes() == base64.b64decode(png)
+    assert await stored_bytes(blobs, media.storage_key) == base64.b64decode(png)
     (clip,) = nodes_of(job.workflow, "CLIPLoader")
     assert clip["inputs"]["type"] == "wan"
 

@@ -9,7 +9,7 @@ import httpx
 
 from comfy_gateway.storage import LocalBlobStore
 from comfy_gateway.store import SqlJobStore
-from integration.api.submit_fixtures import NothingLeft, nothing_left_fixture  # noqa: F401
+from integration.api.submit_fixtures import NothingLeft, nothing_left_fixture, stored_bytes  # noqa: F401
 from integration.api.template_fixtures import (  # noqa: F401  (fixtures)
     SOLID_COLOR,
     api_context_fixture,
@@ -51,7 +51,7 @@ async def test_image_file_part_named_after_the_parameter_is_wired(
     loads = [node for node in job.workflow.values() if node["class_type"] == "LoadImage"]
     assert [node["inputs"]["image"] for node in loads] == [f"comfy-gateway/{digest}.png"]
     (media,) = job.media
-    assert (blobs.root / media.storage_key).read_bytes() == png
+    assert await stored_bytes(blobs, media.storage_key) == png
 
 
 async def test_unknown_form_field_and_repeated_field_are_422(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from comfy_gateway.storage import LocalBlobStore
+from comfy_gateway.storage.small_blobs import SMALL_BLOB_BYTES
 from comfy_gateway.store import ManualClock, SqlJobStore, open_sqlite_store
 from integration.retention.retention_world import RetentionWorld
 
@@ -26,9 +27,13 @@ async def store(tmp_path: Path, clock: ManualClock) -> AsyncIterator[SqlJobStore
         await job_store.close()
 
 
-@pytest.fixture
-def blobs(tmp_path: Path) -> LocalBlobStore:
-    return LocalBlobStore(tmp_path / "blobs")
+@pytest.fixture(params=["small-blob-rows", "files"])
+def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalBlobStore]:
+    """The test's blobs as rows of the small-blob database, or all as files."""
+    limit = {"files": 0}.get(request.param, SMALL_BLOB_BYTES)
+    store = LocalBlobStore(tmp_path / "blobs", small_blob_bytes=limit)
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ Jobs are walked through their life with the store's own methods (never SQL); the
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from comfy_gateway.jobs.ids import new_job_id
 from comfy_gateway.jobs.model import Job, JobOutput, MediaRef, NewJob
 from comfy_gateway.jobs.status import JobStatus
 from comfy_gateway.storage import LocalBlobStore
+from comfy_gateway.storage.local import SMALL_BLOBS_FILE
 from comfy_gateway.store import ManualClock, SqlJobStore
 
 DAY_S = 24 * 3600.0
@@ -141,12 +144,24 @@ class RetentionWorld:
 
 
 def blob_files(root: Path) -> dict[str, bytes]:
-    """Every file under the blob store's root (sidecars included), with its bytes."""
-    return {
+    """Every blob under ``root`` (the store's root or a folder of it) with its bytes:
+    each file (sidecars included) and each row of the small-blob database."""
+    found = {
         path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
+        for path in (sorted(root.rglob("*")) if root.is_dir() else [])
+        if path.is_file() and not path.name.startswith(SMALL_BLOBS_FILE)
     }
+    store_root = next(
+        (folder for folder in (root, *root.parents) if (folder / SMALL_BLOBS_FILE).exists()),
+        None,
+    )
+    if store_root is not None:
+        prefix = "" if root == store_root else root.relative_to(store_root).as_posix() + "/"
+        with closing(sqlite3.connect(store_root / SMALL_BLOBS_FILE)) as db:
+            for key, content in db.execute("SELECT key, content FROM blobs"):
+                if key.startswith(prefix):
+                    found[key[len(prefix) :]] = bytes(content)
+    return found
 
 
 def with_sidecars(keys: tuple[str, ...]) -> set[str]:

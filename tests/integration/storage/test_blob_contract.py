@@ -11,9 +11,17 @@ import pytest
 
 from comfy_gateway.storage import BlobNotFound, BlobStore, InvalidBlobKey, LocalBlobStore
 from comfy_gateway.storage.blobs import RangeNotSatisfiable, resolve_range
+from comfy_gateway.storage.local import SMALL_BLOBS_FILE
 
 StoreFactory = Callable[[Path], BlobStore]
-FACTORIES: dict[str, StoreFactory] = {"local": LocalBlobStore}
+FACTORIES: dict[str, StoreFactory] = {
+    # Every blob of these tests fits the small-blob database...
+    "local": LocalBlobStore,
+    # ...every blob a file...
+    "local-files": lambda root: LocalBlobStore(root, small_blob_bytes=0),
+    # ...and a threshold the tests' blobs fall on both sides of.
+    "local-64-bytes": lambda root: LocalBlobStore(root, small_blob_bytes=64),
+}
 
 
 @pytest.fixture(params=sorted(FACTORIES))
@@ -59,7 +67,11 @@ async def test_a_failed_put_leaves_nothing_behind(store: BlobStore, tmp_path: Pa
     with pytest.raises(RuntimeError):
         await store.put("t/j/0-x.bin", broken())
     assert await store.stat("t/j/0-x.bin") is None
-    leftovers = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
+    leftovers = [
+        path
+        for path in (tmp_path / "blobs").rglob("*")
+        if path.is_file() and not path.name.startswith(SMALL_BLOBS_FILE)
+    ]
     assert leftovers == []
 
 

@@ -46,7 +46,7 @@ async def test_a_full_disk_raises_storage_full_and_leaves_no_file(
     tmp_path: Path, code: int
 ) -> None:
     writer = FillsUpAfter(room=2500, code=code)
-    blobs = LocalBlobStore(tmp_path / "blobs", file_writer=writer)
+    blobs = LocalBlobStore(tmp_path / "blobs", small_blob_bytes=0, file_writer=writer)
     with pytest.raises(StorageFull) as caught:
         await blobs.put("acme/job/0-out.png", chunks(5), content_type="image/png")
     assert writer.failed
@@ -58,7 +58,7 @@ async def test_a_full_disk_raises_storage_full_and_leaves_no_file(
 
 async def test_a_full_disk_keeps_the_blob_that_was_there(tmp_path: Path) -> None:
     writer = FillsUpAfter(room=1500)
-    blobs = LocalBlobStore(tmp_path / "blobs", file_writer=writer)
+    blobs = LocalBlobStore(tmp_path / "blobs", small_blob_bytes=0, file_writer=writer)
     await blobs.put("acme/job/0-out.png", chunks(1))
     with pytest.raises(StorageFull):
         await blobs.put("acme/job/0-out.png", chunks(3))
@@ -67,7 +67,9 @@ async def test_a_full_disk_keeps_the_blob_that_was_there(tmp_path: Path) -> None
 
 
 async def test_other_io_errors_are_not_storage_full(tmp_path: Path) -> None:
-    blobs = LocalBlobStore(tmp_path / "blobs", file_writer=FillsUpAfter(0, code=errno.EIO))
+    blobs = LocalBlobStore(
+        tmp_path / "blobs", small_blob_bytes=0, file_writer=FillsUpAfter(0, code=errno.EIO)
+    )
     with pytest.raises(OSError, match="Input/output error") as caught:
         await blobs.put("acme/job/0-out.png", chunks(2))
     assert not isinstance(caught.value, StorageFull)
@@ -80,7 +82,7 @@ def test_storage_full_is_a_blob_store_error() -> None:
 
 
 async def test_delete_prefix_removes_one_job_folder_only(tmp_path: Path) -> None:
-    blobs = LocalBlobStore(tmp_path / "blobs")
+    blobs = LocalBlobStore(tmp_path / "blobs", small_blob_bytes=0)
     for key in ("acme/j1/0-a.png", "acme/j1/media/x.png", "acme/j2/0-a.png", "beta/j1/0-a.png"):
         await blobs.put(key, chunks(1))
     assert await blobs.delete_prefix("acme/j1") == 2
@@ -95,7 +97,7 @@ async def test_delete_prefix_removes_one_job_folder_only(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("prefix", ["", "/", "..", "acme/..", "acme/../..", "./acme"])
 async def test_delete_prefix_refuses_the_root_and_escapes(tmp_path: Path, prefix: str) -> None:
-    blobs = LocalBlobStore(tmp_path / "blobs")
+    blobs = LocalBlobStore(tmp_path / "blobs", small_blob_bytes=0)
     await blobs.put("acme/j1/0-a.png", chunks(1))
     with pytest.raises(InvalidBlobKey):
         await blobs.delete_prefix(prefix)

@@ -31,7 +31,9 @@ async def test_a_full_disk_fails_the_job_and_keeps_earlier_outputs(
     sim: SimulatorProcess, tmp_path: Path
 ) -> None:
     disk = DiskFillsUp(room=1)  # each tiny PNG is one chunk: the first fits, the second not
-    blobs = LocalBlobStore(tmp_path / "blobs", file_writer=disk)
+    # Every output a file, so the injected writer sees it (the small-blob database has
+    # its own full-disk test in tests/integration/storage).
+    blobs = LocalBlobStore(tmp_path / "blobs", file_writer=disk, small_blob_bytes=0)
     graph = invert_graph(size=8)
     graph["1"]["inputs"]["batch_size"] = 2
     async with running_worker(sim.url, tmp_path, blobs=blobs) as harness:

@@ -22,7 +22,8 @@ class OneJobStore:
         self.reads = 0
         self.read_happened = asyncio.Event()
 
-    async def get_job(self, tenant_id: str, job_id: str) -> Job:
+    async def get_job(self, tenant_id: str, job_id: str, *, with_workflow: bool = True) -> Job:
+        assert not with_workflow  # a watch never needs the graph
         self.reads += 1
         self.read_happened.set()
         if self.job is None or (tenant_id, job_id) != (self.job.tenant_id, self.job.job_id):
