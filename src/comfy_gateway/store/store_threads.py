@@ -29,6 +29,7 @@ import contextlib
 import functools
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
@@ -40,6 +41,10 @@ from comfy_gateway.jobs.errors import ConstraintViolation, StoreError
 # setup reads it to begin with a write lock (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "comfy_gateway_write"
 DEFAULT_READ_THREADS = 2
+#: Set (in its own task) by a caller that must never hold the event loop, such as the
+#: worker's background bookkeeping: its transactions go to the threads, even those that
+#: would run on the loop without waiting, so the loop goes on reading sockets meanwhile.
+OFF_THE_LOOP: ContextVar[bool] = ContextVar("comfy_gateway_store_off_the_loop", default=False)
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -88,7 +93,7 @@ class StoreThreads:
         """``body(conn)`` inside one transaction on a store thread; its result."""
         if self._closed:
             raise StoreError("the job store is closed")
-        if self._inline is not None:
+        if self._inline is not None and not OFF_THE_LOOP.get():
             try:
                 with _store_errors():
                     return self._inline_transaction(body, write)

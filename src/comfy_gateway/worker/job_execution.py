@@ -304,6 +304,8 @@ class JobExecution:
         self.timer.mark("execution_start")
         job = self.held.job
         self.held.mark_running_soon()
+        if self._reporter is not None:
+            self._reporter.prompt_started()
         self.timer.queue_wait = queue_wait_ms(job.created_at, datetime.now(UTC))
         self._side_tasks.spawn(self._timeout_watchdog(job.timeout_s))
 

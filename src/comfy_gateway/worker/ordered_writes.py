@@ -5,14 +5,18 @@ its progress are worth storing, but waiting for each of those writes would hold 
 the next message (the end of the prompt, say) by a transaction. They are handed to
 :class:`OrderedWrites` instead: one task runs them one after another, in the order
 given, and a write of a kind already waiting replaces it (only the newest progress
-matters). Before a write that must follow them (the job's end), ``settle`` waits for
-them and raises the first error one of them met (a lost lease, say), once.
+matters). Their transactions run on the store's threads, never on the event loop
+(``OFF_THE_LOOP``), so the socket is read while they are written. Before a write that
+must follow them (the job's end), ``settle`` waits for them and raises the first error
+one of them met (a lost lease, say), once.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+
+from comfy_gateway.store.store_threads import OFF_THE_LOOP
 
 Write = Callable[[], Awaitable[None]]
 
@@ -48,6 +52,7 @@ class OrderedWrites:
             raise error
 
     async def _drain(self) -> None:
+        OFF_THE_LOOP.set(True)  # this task's own context: the caller's is untouched
         while self._waiting:
             kind = next(iter(self._waiting))
             write = self._waiting.pop(kind)

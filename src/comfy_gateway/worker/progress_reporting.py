@@ -89,6 +89,12 @@ class ProgressReporter:
         self._saved_at: float | None = None
         self._saved: tuple[float, dict[str, Any]] | None = None
 
+    def prompt_started(self) -> None:
+        """The job's ``running`` write stands for the first save: the first progress is
+        stored one interval after the start, so a short prompt writes none but its end."""
+        if self._saved_at is None:
+            self._saved_at = self._clock()
+
     async def apply(self, event: Event) -> None:
         for progress_event in progress_events_of(event):
             self.tracker = self.tracker.apply(progress_event)

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Connection
 
 from comfy_gateway.jobs.errors import ConstraintViolation
 from comfy_gateway.store import open_sqlite_store
+from comfy_gateway.store.store_threads import OFF_THE_LOOP
 from integration.store.job_builders import TENANT, make_new_job
 
 
@@ -58,3 +61,26 @@ async def test_a_write_refused_by_a_constraint_leaves_nothing(tmp_path: Path) ->
         assert await store.count_active(TENANT) == counts_before
     finally:
         await store.close()
+
+
+async def test_off_the_loop_callers_run_on_a_store_thread(tmp_path: Path) -> None:
+    store = await open_sqlite_store(tmp_path / "jobs.sqlite3")
+    ran_on: list[str] = []
+
+    def body(conn: Connection) -> None:
+        ran_on.append(threading.current_thread().name)
+
+    async def background() -> None:
+        OFF_THE_LOOP.set(True)  # in this task's own context only
+        await store.run_transaction(body, write=True)
+
+    try:
+        await store.run_transaction(body, write=True)
+        await asyncio.create_task(background())
+        await store.run_transaction(body, write=False)
+    finally:
+        await store.close()
+    loop_thread = threading.current_thread().name
+    assert ran_on[0] == loop_thread  # nothing locked: right on the loop
+    assert ran_on[1].startswith("store-write")
+    assert ran_on[2] == loop_thread  # the flag did not leak out of the task

@@ -101,3 +101,25 @@ async def test_reporter_saves_at_most_once_per_interval_and_only_changes() -> No
     clock.now = 3.0
     await reporter.apply(Status(queue_remaining=0))
     assert len(saved) == 2  # nothing changed: nothing written
+
+
+async def test_after_the_start_the_first_save_waits_one_interval() -> None:
+    saved: list[float] = []
+
+    async def save(progress: float, details: dict[str, Any]) -> None:
+        saved.append(progress)
+
+    clock = Clock()
+    tracker = ProgressTracker.start({"1", "2"}, {"2"})
+    reporter = ProgressReporter(tracker, save, persist_interval_s=1.0, clock=clock)
+    reporter.prompt_started()  # the `running` write counts as the first save
+
+    await reporter.apply(ExecutionCached(prompt_id="p", nodes=("1",)))
+    assert saved == []  # a prompt shorter than the interval writes only its end
+    clock.now = 1.0
+    await reporter.apply(Progress(prompt_id="p", node="2", value=5, max=10))
+    assert saved == [50.0]
+    reporter.prompt_started()  # once only: a second start does not push the next save
+    clock.now = 1.5
+    await reporter.apply(Progress(prompt_id="p", node="2", value=6, max=10))
+    assert saved == [50.0]
