@@ -1,54 +1,56 @@
-"""The async HTTP side of one ComfyUI backend (a thin shell over httpx).
+"""The async HTTP side of one ComfyUI backend, over a swappable wire.
 
 Requests are built and answers parsed by :mod:`.http_protocol`; failures are mapped by
-:mod:`.http_errors`. Pass ``transport=`` (``httpx.MockTransport``, ``ASGITransport``) to
-swap the network out, like httpx itself.
+:mod:`.http_errors`. Bytes travel over aiohttp (:mod:`.aiohttp_wire`) unless a caller
+passes ``transport=`` (``httpx.MockTransport``, ``ASGITransport``): then over httpx
+(:mod:`.httpx_wire`), like httpx itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from comfy_gateway.comfy import http_protocol as protocol
+from comfy_gateway.comfy.aiohttp_wire import AiohttpWire
 from comfy_gateway.comfy.http_errors import (
     RequestLabel,
     error_for_prompt_answer,
     error_for_status,
     error_for_transport,
 )
+from comfy_gateway.comfy.httpx_wire import HttpxWire
 from comfy_gateway.comfy.multipart_upload import (
     build_multipart_frame,
     multipart_body,
     read_file_chunks,
 )
 from comfy_gateway.comfy.node_definitions import NodeDefinition, parse_object_info
+from comfy_gateway.comfy.timeouts import ComfyTimeouts
+from comfy_gateway.comfy.wire import (
+    Wire,
+    WireAnswer,
+    WireRequest,
+    WireStream,
+    decode_text,
+    json_request,
+)
+
+# ComfyTimeouts lives in .timeouts (the wires read it); it is still importable from here.
+__all__ = ["ComfyHttpClient", "ComfyTimeouts"]
 
 ErrorMapper = Callable[[int, str, RequestLabel], Exception | None]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ComfyTimeouts:
-    """Seconds for each wait; ``read`` bounds one answer, not a whole prompt run."""
-
-    connect: float = 5.0
-    read: float = 60.0
-    write: float = 60.0
-    pool: float = 10.0
-
-    def as_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+T = TypeVar("T")
 
 
 class ComfyHttpClient:
-    """One ``httpx.AsyncClient`` per backend; every method maps errors to errors.py."""
+    """One wire (connection pool) per backend; every method maps errors to errors.py."""
 
     def __init__(
         self,
@@ -61,12 +63,10 @@ class ComfyHttpClient:
         self.base_url = base_url.rstrip("/")
         self.backend = backend
         self.timeouts = timeouts or ComfyTimeouts()
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=self.timeouts.as_httpx(),
-            transport=transport,
-            # A backend is a local GPU box: never send its traffic through an env proxy.
-            trust_env=False,
+        self._wire: Wire = (
+            AiohttpWire(self.base_url, self.timeouts)
+            if transport is None
+            else HttpxWire(self.base_url, self.timeouts, transport)
         )
 
     async def __aenter__(self) -> ComfyHttpClient:
@@ -81,41 +81,48 @@ class ComfyHttpClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._wire.aclose()
 
     def _label(self, method: str, path: str) -> RequestLabel:
         return RequestLabel(base_url=self.base_url, method=method, path=path, backend=self.backend)
 
-    async def _send(
-        self, method: str, path: str, *, mapper: ErrorMapper = error_for_status, **kwargs: Any
-    ) -> httpx.Response:
-        label = self._label(method, path)
+    async def _guarded(self, step: Awaitable[T], label: RequestLabel) -> T:
+        """Await one step on the wire, raising its transport failure as our error."""
         try:
-            response = await self._client.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise error_for_transport(exc, label) from exc
-        error = mapper(response.status_code, response.text, label)
+            return await step
+        except Exception as exc:
+            fault = self._wire.fault_of(exc)
+            if fault is None:
+                raise
+            raise error_for_transport(fault, label) from exc
+
+    async def _send(
+        self, request: WireRequest, *, mapper: ErrorMapper = error_for_status
+    ) -> WireAnswer:
+        label = self._label(request.method, request.path)
+        answer = await self._guarded(self._wire.send(request), label)
+        error = mapper(answer.status, answer.text, label)
         if error is not None:
             raise error
-        return response
+        return answer
 
-    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self._send(method, path, **kwargs)
-        return protocol.decode_json(response.text, f"ComfyUI at {self.base_url} {method} {path}")
+    async def _json(self, path: str, params: dict[str, str] | None = None) -> Any:
+        answer = await self._send(WireRequest(method="GET", path=path, params=params))
+        return protocol.decode_json(answer.text, f"ComfyUI at {self.base_url} GET {path}")
 
     # -- read-only routes --------------------------------------------------------------
 
     async def system_stats(self) -> dict[str, Any]:
-        data = await self._json("GET", "/system_stats")
+        data = await self._json("/system_stats")
         return dict(data)
 
     async def features(self) -> dict[str, Any]:
-        data = await self._json("GET", "/features")
+        data = await self._json("/features")
         return dict(data)
 
     async def object_info_raw(self, class_type: str | None = None) -> dict[str, Any]:
         path = "/object_info" if class_type is None else f"/object_info/{class_type}"
-        data = await self._json("GET", path)
+        data = await self._json(path)
         return dict(data)
 
     async def object_info(self, class_type: str | None = None) -> dict[str, NodeDefinition]:
@@ -123,21 +130,21 @@ class ComfyHttpClient:
         return parse_object_info(await self.object_info_raw(class_type))
 
     async def queue(self) -> protocol.QueueSnapshot:
-        return protocol.parse_queue(await self._json("GET", "/queue"))
+        return protocol.parse_queue(await self._json("/queue"))
 
     async def history(self, prompt_id: str) -> protocol.HistoryEntry | None:
         """The history entry of one prompt, or None while it is unknown or unfinished."""
-        entries = protocol.parse_history(await self._json("GET", f"/history/{prompt_id}"))
+        entries = protocol.parse_history(await self._json(f"/history/{prompt_id}"))
         return entries.get(prompt_id)
 
     async def history_all(
         self, *, max_items: int, offset: int | None = None
     ) -> dict[str, protocol.HistoryEntry]:
         """The newest ``max_items`` entries (an explicit bound: the full history can be huge)."""
-        params: dict[str, int] = {"max_items": max_items}
+        params = {"max_items": str(max_items)}
         if offset is not None:
-            params["offset"] = offset
-        return protocol.parse_history(await self._json("GET", "/history", params=params))
+            params["offset"] = str(offset)
+        return protocol.parse_history(await self._json("/history", params))
 
     # -- prompts -----------------------------------------------------------------------
 
@@ -157,28 +164,28 @@ class ComfyHttpClient:
         def mapper(status: int, text: str, label: RequestLabel) -> Exception | None:
             return error_for_prompt_answer(status, text, label, prompt_id=prompt_id)
 
-        response = await self._send("POST", "/prompt", json=body, mapper=mapper)
+        answer = await self._send(json_request("POST", "/prompt", body), mapper=mapper)
         where = f"ComfyUI at {self.base_url} POST /prompt"
-        return protocol.parse_queued_prompt(protocol.decode_json(response.text, where))
+        return protocol.parse_queued_prompt(protocol.decode_json(answer.text, where))
 
     async def interrupt(self, prompt_id: str | None = None) -> None:
         """Interrupt the running prompt; with ``prompt_id`` only if that one is running."""
         body = {"prompt_id": prompt_id} if prompt_id is not None else None
-        await self._send("POST", "/interrupt", json=body)
+        await self._send(json_request("POST", "/interrupt", body))
 
     async def delete_from_queue(self, prompt_ids: list[str]) -> None:
         """Drop pending prompts (a running one is not affected: interrupt it instead)."""
-        await self._send("POST", "/queue", json={"delete": list(prompt_ids)})
+        await self._send(json_request("POST", "/queue", {"delete": list(prompt_ids)}))
 
     async def clear_queue(self) -> None:
-        await self._send("POST", "/queue", json={"clear": True})
+        await self._send(json_request("POST", "/queue", {"clear": True}))
 
     async def delete_history(self, prompt_ids: list[str]) -> None:
-        await self._send("POST", "/history", json={"delete": list(prompt_ids)})
+        await self._send(json_request("POST", "/history", {"delete": list(prompt_ids)}))
 
     async def free(self, *, unload_models: bool = False, free_memory: bool = False) -> None:
         body = {"unload_models": unload_models, "free_memory": free_memory}
-        await self._send("POST", "/free", json=body)
+        await self._send(json_request("POST", "/free", body))
 
     # -- files -------------------------------------------------------------------------
 
@@ -203,16 +210,17 @@ class ComfyHttpClient:
             content_type=content_type,
         )
         headers = {"Content-Type": frame.content_type}
-        if size is not None:  # else httpx sends the body chunked
+        if size is not None:  # else the wire sends the body chunked
             headers["Content-Length"] = str(len(frame.head) + size + len(frame.tail))
         body = multipart_body(frame, content)
+        request = WireRequest(method="POST", path="/upload/image", content=body, headers=headers)
         try:
-            response = await self._send("POST", "/upload/image", content=body, headers=headers)
+            answer = await self._send(request)
         finally:
             # A failed send leaves the generators half-read: close them (and the file) now.
             await body.aclose()
         where = f"ComfyUI at {self.base_url} POST /upload/image"
-        return protocol.parse_uploaded_file(protocol.decode_json(response.text, where))
+        return protocol.parse_uploaded_file(protocol.decode_json(answer.text, where))
 
     @asynccontextmanager
     async def view(
@@ -221,16 +229,23 @@ class ComfyHttpClient:
         """``async with client.view(...) as chunks: async for chunk in chunks: ...``"""
         label = self._label("GET", f"/view?filename={filename}")
         params = protocol.build_view_params(filename, subfolder, folder_type)
+        request = WireRequest(method="GET", path="/view", params=params)
+        stream = await self._guarded(self._wire.open(request), label)
         try:
-            async with self._client.stream("GET", "/view", params=params) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    error = error_for_status(response.status_code, response.text, label)
-                    if error is not None:
-                        raise error
-                yield _mapped_chunks(response, label)
-        except httpx.HTTPError as exc:
-            raise error_for_transport(exc, label) from exc
+            if stream.status >= 400:
+                body = await self._guarded(stream.read(), label)
+                error = error_for_status(stream.status, decode_text(body, stream.charset), label)
+                if error is not None:
+                    raise error
+            # Only the wire's own steps are mapped: what the caller's block raises is not.
+            yield self._mapped_chunks(stream, label)
+        finally:
+            await self._guarded(stream.aclose(), label)
+
+    async def _mapped_chunks(self, stream: WireStream, label: RequestLabel) -> AsyncIterator[bytes]:
+        chunks = stream.chunks()
+        while (chunk := await self._guarded(anext(chunks, None), label)) is not None:
+            yield chunk
 
     async def download(
         self, filename: str, destination: Path, subfolder: str = "", folder_type: str = "output"
@@ -264,11 +279,3 @@ async def _upload_source(
     if filename is None:
         raise ValueError("upload from a byte iterator needs a filename")
     return filename, source, None
-
-
-async def _mapped_chunks(response: httpx.Response, label: RequestLabel) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in response.aiter_bytes():
-            yield chunk
-    except httpx.HTTPError as exc:
-        raise error_for_transport(exc, label) from exc

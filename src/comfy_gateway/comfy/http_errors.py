@@ -1,16 +1,16 @@
 """Map failed HTTP exchanges with ComfyUI onto our exception tree (pure functions).
 
 The I/O layer calls these at the edge and raises the result ``from`` the original
-exception, so callers only ever catch :mod:`comfy_gateway.errors` classes.
+exception, so callers only ever catch :mod:`comfy_gateway.errors` classes. Nothing here
+knows an HTTP library: each wire reduces its own exceptions to a :class:`TransportFault`.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
-
-import httpx
 
 from comfy_gateway.errors import (
     ComfyError,
@@ -36,40 +36,45 @@ class RequestLabel:
         return f"{self.method} {self.path}"
 
 
-def error_for_transport(exc: httpx.HTTPError, label: RequestLabel) -> ComfyError:
-    """The error for an exception raised by httpx before a full answer arrived."""
+class FaultKind(StrEnum):
+    """How an exchange failed before a full answer arrived, whatever the HTTP library."""
+
+    TIMEOUT = "timeout"  # no answer in time; the detail names which wait ran out
+    REFUSED = "refused"  # no connection: refused, unresolvable host
+    DROPPED = "dropped"  # the connection broke mid-exchange (reset, closed mid-body)
+    OTHER = "other"  # anything else the library raised
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransportFault:
+    """A library exception reduced to what our error messages need (see the wires)."""
+
+    kind: FaultKind
+    detail: str
+
+
+def error_for_transport(fault: TransportFault, label: RequestLabel) -> ComfyError:
+    """The error for an exchange that failed before a full answer arrived."""
     where = f"ComfyUI at {label.base_url}"
-    if isinstance(exc, httpx.TimeoutException):
+    if fault.kind is FaultKind.TIMEOUT:
         return ComfyTimeout(
-            f"{where} did not answer in time ({_timeout_kind(exc)}) ({label}): it may be "
+            f"{where} did not answer in time ({fault.detail}) ({label}): it may be "
             "overloaded or stuck; retry later or raise the timeout.",
             backend=label.backend,
         )
-    if isinstance(exc, httpx.ConnectError):
+    if fault.kind is FaultKind.REFUSED:
         return ComfyUnavailable(
             f"{where} refused the connection or could not be resolved: is it running? "
-            f"({label}: {exc})",
+            f"({label}: {fault.detail})",
             backend=label.backend,
         )
-    if isinstance(exc, httpx.TransportError):
+    if fault.kind is FaultKind.DROPPED:
         return ComfyUnavailable(
-            f"{where} dropped the connection ({label}: {type(exc).__name__}: {exc}); "
+            f"{where} dropped the connection ({label}: {fault.detail}); "
             "it may have crashed or restarted, retry once it is back.",
             backend=label.backend,
         )
-    return ComfyError(
-        f"{where}: {label} failed: {type(exc).__name__}: {exc}", backend=label.backend
-    )
-
-
-def _timeout_kind(exc: httpx.TimeoutException) -> str:
-    names = {
-        httpx.ConnectTimeout: "connect timeout",
-        httpx.ReadTimeout: "read timeout",
-        httpx.WriteTimeout: "write timeout",
-        httpx.PoolTimeout: "connection pool timeout",
-    }
-    return names.get(type(exc), "timeout")
+    return ComfyError(f"{where}: {label} failed: {fault.detail}", backend=label.backend)
 
 
 def error_for_status(status_code: int, body: str, label: RequestLabel) -> ComfyError | None:
