@@ -147,9 +147,13 @@ class JobStore(Protocol):
         error: JobError | None = None,
         timings: dict[str, int] | None = None,
         progress_details: dict[str, Any] | None = None,
+        started_at: datetime | None = None,
     ) -> Job:
         """One transaction: outputs, terminal status, attempt ended, webhook outbox row.
-        ``progress_details`` (if given) replaces the stored ones, e.g. all nodes done."""
+        ``progress_details`` (if given) replaces the stored ones, e.g. all nodes done.
+        ``started_at``: the prompt started then, and the job may still be stored queued
+        (its ``running`` not written yet): it goes through running to ``status``, and
+        its attempt counts as one that started."""
         ...
 
     async def release_job(self, job_id: str, fencing_token: int, count_attempt: bool) -> Job:

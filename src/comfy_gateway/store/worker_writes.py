@@ -207,11 +207,17 @@ class WorkerWrites:
         error: JobError | None = None,
         timings: dict[str, int] | None = None,
         progress_details: dict[str, Any] | None = None,
+        started_at: datetime | None = None,
     ) -> Job:
         if not status.is_terminal:
             raise ValueError(f"finish_job needs a terminal status, not {status.value}")
         row = q.fenced_row(conn, job_id, fencing_token)
         old_status = JobStatus(row["status"])
+        start: dict[str, Any] = {}
+        if started_at is not None and old_status is JobStatus.QUEUED:
+            # It ran before `running` was stored: through running to its end, in one write.
+            check_transition(old_status, JobStatus.RUNNING, job_id=job_id)
+            old_status, start = JobStatus.RUNNING, {"started_at": started_at}
         check_transition(old_status, status, job_id=job_id)
         now = self._clock.now()
         q.insert_outputs(conn, [output_values(job_id, output) for output in outputs])
@@ -235,6 +241,7 @@ class WorkerWrites:
             timings={**row["timings"], **(timings or {})},
             claimed_by=None,
             lease_expires_at=None,
+            **start,
         )
         job = job_from_row(finished, outputs)
         q.insert_outbox_entry(conn, job, now)

@@ -3,11 +3,15 @@
 Every write carries the claim's fencing token; :class:`LeaseLost` from the store means
 another worker owns the job now and this one must let go without another write. The job
 turning running and its progress are written in the background, in order
-(``*_soon``); every other write first waits for them (``settle``).
+(``*_soon``); every other write first waits for them (``settle``). ``running`` is stored
+``running_delay_s`` after the prompt started: a job that ends sooner records its start in
+its end's write, one write instead of two (clients then see it go from queued to its
+end; ``started_at`` is the start all the same).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,7 +27,14 @@ from comfy_gateway.worker.ordered_writes import OrderedWrites
 class HeldJob:
     """The worker's handle on one claimed job; ``job`` is the latest snapshot seen."""
 
-    def __init__(self, claim: Claim, *, store: LeaseStore, events: JobEvents) -> None:
+    def __init__(
+        self,
+        claim: Claim,
+        *,
+        store: LeaseStore,
+        events: JobEvents,
+        running_delay_s: float = 0.0,
+    ) -> None:
         self.job = claim.job
         self._workflow = claim.job.workflow
         self.token = claim.fencing_token
@@ -31,6 +42,10 @@ class HeldJob:
         self.events = events
         self.finished = False  # set once the terminal write or the release went through
         self._background = OrderedWrites()
+        self._running_delay_s = running_delay_s
+        #: When the prompt started, while that is not stored yet (and the timer that will).
+        self._unwritten_start: datetime | None = None
+        self._running_timer: asyncio.TimerHandle | None = None
 
     @property
     def job_id(self) -> str:
@@ -65,21 +80,51 @@ class HeldJob:
         await self.settle()
         self.job = await self._store.record_prompt_id(self.job_id, self.token, prompt_id)
 
-    async def mark_running(self, started_at: datetime | None = None) -> Job:
-        await self.settle()
-        await self._publish(await self._store.mark_running(self.job_id, self.token, started_at))
-        return self.job
+    def mark_running_soon(self, started_at: datetime) -> None:
+        """The prompt started: store (and publish) ``running`` in ``running_delay_s``,
+        without waiting for it, unless the job ends first (its end records the start)."""
+        if self._unwritten_start is not None:
+            return
+        self._unwritten_start = started_at
+        if self._running_delay_s <= 0:
+            self._write_running()
+        else:
+            loop = asyncio.get_running_loop()
+            self._running_timer = loop.call_later(self._running_delay_s, self._write_running)
 
-    def mark_running_soon(self) -> None:
-        """The prompt started: store (and publish) ``running`` without waiting for it."""
+    def note_start(self, started_at: datetime) -> None:
+        """A start nobody announced (the start event was missed): the end records it."""
+        if self._unwritten_start is None and self.job.status is JobStatus.QUEUED:
+            self._unwritten_start = started_at
+
+    def _write_running(self) -> None:
+        self._running_timer = None
+        started_at = self._unwritten_start
+        if started_at is None:
+            return
+        self._unwritten_start = None
 
         async def write() -> None:
-            await self._publish(await self._store.mark_running(self.job_id, self.token))
+            running = await self._store.mark_running(self.job_id, self.token, started_at)
+            await self._publish(running)
 
         self._background.submit("running", write)
 
+    def _take_unwritten_start(self) -> datetime | None:
+        """The start the next write must record itself (a `running` not yet written is
+        not written any more)."""
+        if self._running_timer is not None:
+            self._running_timer.cancel()
+            self._running_timer = None
+        started_at, self._unwritten_start = self._unwritten_start, None
+        return started_at
+
     def update_progress_soon(self, progress: float, details: dict[str, Any]) -> None:
-        """Store (and publish) progress without waiting; a newer one replaces it."""
+        """Store (and publish) progress without waiting; a newer one replaces it. A
+        `running` still waiting for its time is written first: progress never precedes it."""
+        if self._running_timer is not None:
+            self._running_timer.cancel()
+            self._write_running()
 
         async def write() -> None:
             await self._publish(
@@ -105,6 +150,7 @@ class HeldJob:
         timings: dict[str, int] | None = None,
         progress_details: dict[str, Any] | None = None,
     ) -> None:
+        started_at = self._take_unwritten_start()
         await self.settle()
         job = await self._store.finish_job(
             self.job_id,
@@ -114,11 +160,13 @@ class HeldJob:
             error=error,
             timings=timings,
             progress_details=progress_details,
+            started_at=started_at,
         )
         self.finished = True
         await self._publish(job)
 
     async def release(self, *, count_attempt: bool) -> None:
+        self._take_unwritten_start()  # back to the queue: its start is moot
         await self.settle()
         job = await self._store.release_job(self.job_id, self.token, count_attempt)
         self.finished = True
@@ -126,6 +174,7 @@ class HeldJob:
 
     async def release_for_retry(self, detail: str) -> None:
         """Its backend lost the running prompt: queued again, the try counted."""
+        self._take_unwritten_start()
         await self.settle()
         job = await self._store.release_for_retry(self.job_id, self.token, detail)
         self.finished = True

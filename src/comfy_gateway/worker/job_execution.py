@@ -303,7 +303,7 @@ class JobExecution:
         self.phase = Phase.STARTED
         self.timer.mark("execution_start")
         job = self.held.job
-        self.held.mark_running_soon()
+        self.held.mark_running_soon(datetime.now(UTC))
         if self._reporter is not None:
             self._reporter.prompt_started()
         self.timer.queue_wait = queue_wait_ms(job.created_at, datetime.now(UTC))
@@ -336,9 +336,8 @@ class JobExecution:
         )
         self.timer.mark("collect_end")
         verdict = verdict_after_collection(verdict, collected)
-        await self.held.settle()  # a `running` still being written counts as written
-        if verdict.status is JobStatus.COMPLETED and self.held.job.status is JobStatus.QUEUED:
-            await self.held.mark_running()  # the start event was missed: completed needs it
+        if verdict.status is JobStatus.COMPLETED:
+            self.held.note_start(datetime.now(UTC))  # if the start event was missed
         await self.held.finish(
             verdict.status,
             outputs=collected.outputs,

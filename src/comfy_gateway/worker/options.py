@@ -12,6 +12,10 @@ from comfy_gateway.config import GatewaySettings
 PROMPTS_PER_BACKEND = 2
 #: Heartbeats also carry cancels to a worker in another process: keep them frequent.
 MAX_HEARTBEAT_INTERVAL_S = 2.0
+#: How long after ``execution_start`` the job's ``running`` is stored; a prompt that ends
+#: sooner (a tiny graph, a prompt ComfyUI answers from its cache) goes from queued to
+#: its end in one write, which records the start too.
+RUNNING_WRITE_DELAY_S = 0.1
 
 
 def default_worker_id() -> str:
@@ -34,6 +38,7 @@ class WorkerOptions:
     max_attempts: int = 3
     #: How often leases that ran out are handed back to the queue (0: lease_s).
     reap_interval_s: float = 0.0
+    running_write_delay_s: float = RUNNING_WRITE_DELAY_S
 
     def __post_init__(self) -> None:
         if (
@@ -42,6 +47,7 @@ class WorkerOptions:
             or self.prompts_per_backend < 1
             or self.max_attempts < 1
             or self.drain_timeout_s < 0
+            or self.running_write_delay_s < 0
         ):
             raise ValueError(f"unusable worker options: {self}")
 

@@ -183,7 +183,12 @@ class Worker:
         self, claim: Claim, backend: Backend, *, opened_attempt: Attempt | None = None
     ) -> None:
         """Run ``claim`` on ``backend``; ``opened_attempt``: the store opened its attempt."""
-        held = HeldJob(claim, store=self.store, events=self.events)
+        held = HeldJob(
+            claim,
+            store=self.store,
+            events=self.events,
+            running_delay_s=self.options.running_write_delay_s,
+        )
         backend.in_flight += 1
         execution = JobExecution(
             held,

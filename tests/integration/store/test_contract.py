@@ -332,3 +332,38 @@ async def test_an_attempt_counts_only_once_it_started_executing(store: JobStore)
         started.job.job_id, started.fencing_token, JobStatus.COMPLETED
     )
     assert finished.attempts == 1
+
+
+async def test_an_end_written_before_running_records_the_start(
+    store: JobStore, clock: ManualClock
+) -> None:
+    claim = await submit_and_claim(store)
+    job_id, token = claim.job.job_id, claim.fencing_token
+    await store.record_attempt_start(job_id, token, "gpu0", job_id, "cgw-test-gpu0")
+    started = clock.now()
+    clock.advance(0.05)
+
+    done = await store.finish_job(job_id, token, JobStatus.COMPLETED, started_at=started)
+
+    assert (done.status, done.started_at, done.completed_at) == (
+        JobStatus.COMPLETED,
+        started,
+        clock.now(),
+    )
+    assert done.attempts == 1  # it started executing: the attempt counts
+    [attempt] = await store.list_attempts(TENANT, job_id)
+    assert attempt.outcome == "completed"
+
+
+async def test_a_start_already_stored_is_kept_at_the_end(
+    store: JobStore, clock: ManualClock
+) -> None:
+    claim = await submit_and_claim(store)
+    job_id, token = claim.job.job_id, claim.fencing_token
+    await start_running(store, claim)
+    first_start = (await store.get_job(TENANT, job_id)).started_at
+    clock.advance(1)
+
+    done = await store.finish_job(job_id, token, JobStatus.FAILED, started_at=clock.now())
+
+    assert (done.status, done.started_at) == (JobStatus.FAILED, first_start)
