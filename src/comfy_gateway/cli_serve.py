@@ -135,6 +135,10 @@ def serve(  # noqa: PLR0917 - one parameter per flag is how typer works
     gpus: GpusOption = None,
     comfy_startup_timeout: ComfyStartupTimeoutOption = None,
     comfy_eager: ComfyEagerOption = False,
+    access_log: Annotated[
+        bool,
+        typer.Option("--access-log", help="One log line per request [COMFY_GATEWAY_ACCESS_LOG]."),
+    ] = False,
 ) -> None:
     """Run the API and (unless --no-worker) the worker in one process."""
     from comfy_gateway.serving import serve as serve_async
@@ -148,6 +152,7 @@ def serve(  # noqa: PLR0917 - one parameter per flag is how typer works
         api_keys_file=api_keys_file,
         require_api_key=require_api_key or None,
         drain_timeout_s=drain_timeout,
+        access_log=access_log or None,
         **_supervision(comfy_path, comfy_cmd, gpus, comfy_startup_timeout, comfy_eager),
     )
     _run(serve_async(settings, dev_simulator=dev_simulator))

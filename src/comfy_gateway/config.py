@@ -33,6 +33,9 @@ class GatewaySettings(BaseSettings):
     database_url: str | None = None
     comfy_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     no_worker: bool = False
+    #: One log line per HTTP request (uvicorn's access log). Off by default, as in
+    #: gunicorn: it costs about 0.3 ms a request on a job's path (bench/overhead.py).
+    access_log: bool = False
 
     # Supervised ComfyUI (API.md "Shutdown and supervision"): a checkout to run, or a
     # command template with {port}; one process per GPU in ``gpus`` ("0,1").

@@ -147,7 +147,12 @@ async def serve(settings: GatewaySettings, *, dev_simulator: bool = False) -> No
         stack.enter_context(reload_templates_on_sighup(templates))
         app = create_app(_api_context(services, health, templates, worker))
         config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level="info", lifespan="off"
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            lifespan="off",
+            access_log=settings.access_log,
         )
         server = _GatewayServer(config, app)
         announcer = _announce_when_started(server)
