@@ -53,7 +53,11 @@ class OutboxEntry:
 
 
 class JobStore(Protocol):
-    """Durable jobs with leases, fencing, attempts, idempotency and a webhook outbox."""
+    """Durable jobs with leases, fencing, attempts, idempotency and a webhook outbox.
+
+    A worker's writes on a job it holds return the job without its graph (``workflow``
+    None): the holder has the graph from its claim, and decoding it again on every
+    write would cost more than the write."""
 
     async def close(self) -> None: ...
 

@@ -184,8 +184,9 @@ def _held_update_statement(
         }
         if bump:
             assignments["version"] = jobs.c.version + 1
+        # The new row comes back without the graph: the holder has it from its claim.
         statement = Prepared(
-            update(jobs).where(_HELD, *conditions).values(**assignments).returning(*jobs.c)
+            update(jobs).where(_HELD, *conditions).values(**assignments).returning(*LIST_COLUMNS)
         )
         _HELD_UPDATES[shape] = statement
     return statement
@@ -199,9 +200,16 @@ class ConditionNotMet(Exception):
         self.row = row
 
 
+#: A holder's own read: everything but the graph (the holder has it from its claim).
+_HELD_ROW = Prepared(_job_by_id(with_tenant=False, lock=True, workflow=False))
+
+
 def fenced_row(conn: Connection, job_id: str, fencing_token: int) -> Row:
-    """The row of a job the caller still holds; :class:`LeaseLost` if it does not."""
-    row = job_row(conn, job_id, lock=True)
+    """The row of a job the caller still holds, without its graph; :class:`LeaseLost` if
+    it does not hold it."""
+    row = _HELD_ROW.first(conn, {"job_id": job_id})
+    if row is None:
+        raise JobNotFound(job_id)
     if row["claimed_by"] is None or row["fencing_token"] != fencing_token:
         raise LeaseLost(job_id, fencing_token)
     return row
@@ -241,7 +249,7 @@ def close_open_attempt(
 
 
 # Built once (parameter: now): a submit that could hand its job over asks it first.
-_CLAIMABLE_JOB_WAITING = Prepared(
+_CLAIMABLE = (
     select(literal(1))
     .select_from(jobs)
     .where(
@@ -253,6 +261,7 @@ _CLAIMABLE_JOB_WAITING = Prepared(
     )
     .limit(1)
 )
+_CLAIMABLE_JOB_WAITING = Prepared(_CLAIMABLE)
 _INSERT_ATTEMPT = Prepared(insert(job_attempts))
 
 
@@ -330,6 +339,20 @@ _TENANT_QUEUED = Prepared(
 )
 
 
+#: What a submit that both checks the limits and offers its job to a worker asks, in
+#: one statement: the two counts and whether any job waits to be claimed.
+_SUBMIT_CHECKS = Prepared(
+    select(
+        select(func.count()).where(_QUEUED).scalar_subquery().label("all_queued"),
+        select(func.count())
+        .where(jobs.c.tenant_id == bindparam("tenant_id"), _QUEUED)
+        .scalar_subquery()
+        .label("tenant_queued"),
+        _CLAIMABLE.exists().label("claimable_waiting"),
+    )
+)
+
+
 def queued_counts(conn: Connection, tenant_id: str) -> tuple[int, int]:
     """Queued jobs of ``tenant_id`` and of everyone: two counts each answered from an
     index alone (status; tenant and status), never from the rows of the backlog."""
@@ -338,10 +361,25 @@ def queued_counts(conn: Connection, tenant_id: str) -> tuple[int, int]:
     return int(mine), int(everyone)
 
 
+def check_limits_and_waiting(
+    conn: Connection, tenant_id: str, limits: QueueLimits, now: datetime
+) -> bool:
+    """``check_limits`` and ``claimable_job_waiting`` in one statement."""
+    row = _SUBMIT_CHECKS.rows(conn, {"tenant_id": tenant_id, "now": now})[0]
+    _refuse_over_limits(tenant_id, limits, int(row["tenant_queued"]), int(row["all_queued"]))
+    return bool(row["claimable_waiting"])
+
+
 def check_limits(conn: Connection, tenant_id: str, limits: QueueLimits) -> None:
     if limits.max_queued is None and limits.max_queued_per_tenant is None:
         return
     tenant_queued, all_queued = queued_counts(conn, tenant_id)
+    _refuse_over_limits(tenant_id, limits, tenant_queued, all_queued)
+
+
+def _refuse_over_limits(
+    tenant_id: str, limits: QueueLimits, tenant_queued: int, all_queued: int
+) -> None:
     if limits.max_queued is not None and all_queued >= limits.max_queued:
         raise QueueFull(all_queued, limits.max_queued)
     per_tenant = limits.max_queued_per_tenant

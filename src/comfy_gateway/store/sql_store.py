@@ -54,7 +54,7 @@ __all__ = ["WRITE_OPTION", "SqlJobStore"]
 IDEMPOTENCY_TTL_S = 24 * 3600.0
 T = TypeVar("T")
 #: Built once (every submit runs it); every column bound (none has a default).
-_INSERT_JOB = Prepared(insert(jobs).returning(*jobs.c))
+_INSERT_JOB = Prepared(insert(jobs).returning(*q.LIST_COLUMNS))
 
 
 class SqlJobStore(WorkerWrites, LeaseRecovery, RetentionQueries, WebhookOutboxMixin):
@@ -147,16 +147,20 @@ class SqlJobStore(WorkerWrites, LeaseRecovery, RetentionQueries, WebhookOutboxMi
             replayed = find_replay(conn, request, now - self._idempotency_ttl)
             if replayed is not None:
                 return replayed, False
-        if limits is not None:
-            q.check_limits(conn, new_job.tenant_id, limits)
-        values = {**new_job_values(new_job), "created_at": now}
         # Handed over only while nothing else waits: the hand-off never jumps the queue.
-        if claim is not None and q.claimable_job_waiting(conn, now):
+        if claim is not None and limits is not None:
+            if q.check_limits_and_waiting(conn, new_job.tenant_id, limits, now):
+                claim = None
+        elif limits is not None:
+            q.check_limits(conn, new_job.tenant_id, limits)
+        elif claim is not None and q.claimable_job_waiting(conn, now):
             claim = None
+        values = {**new_job_values(new_job), "created_at": now}
         if claim is not None:
             values |= claimed_values(claim, new_job.job_id, now)
         inserted = _INSERT_JOB.first(conn, values)
         assert inserted is not None
+        inserted["workflow"] = new_job.workflow  # not read back: the caller's own graph
         if claim is not None:
             q.insert_attempt(conn, new_job.job_id, first_attempt(claim, new_job.job_id, now))
         if request is not None:

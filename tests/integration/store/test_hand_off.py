@@ -16,11 +16,14 @@ from integration.store.job_builders import LEASE_S, TENANT, make_new_job
 CLAIM = DirectClaim(worker_id="w-local", lease_s=LEASE_S, backend="http://gpu0", client_id="c0")
 
 
+@pytest.mark.parametrize(
+    "limits", [None, QueueLimits(max_queued=100, max_queued_per_tenant=10)], ids=["", "limits"]
+)
 async def test_an_empty_queue_stores_the_job_claimed_with_its_attempt_open(
-    store: JobStore, clock: ManualClock
+    store: JobStore, clock: ManualClock, limits: QueueLimits | None
 ) -> None:
     new_job = make_new_job()
-    job, created = await store.create_job(new_job, claim_for=CLAIM)
+    job, created = await store.create_job(new_job, limits=limits, claim_for=CLAIM)
 
     assert created
     assert job.status is JobStatus.QUEUED
@@ -51,9 +54,12 @@ async def test_the_holder_runs_it_with_the_token_it_was_given(store: JobStore) -
         await store.mark_running(job.job_id, 0)
 
 
-async def test_a_waiting_job_keeps_its_turn(store: JobStore) -> None:
+@pytest.mark.parametrize(
+    "limits", [None, QueueLimits(max_queued=100, max_queued_per_tenant=10)], ids=["", "limits"]
+)
+async def test_a_waiting_job_keeps_its_turn(store: JobStore, limits: QueueLimits | None) -> None:
     earlier, _ = await store.create_job(make_new_job())
-    later, created = await store.create_job(make_new_job(), claim_for=CLAIM)
+    later, created = await store.create_job(make_new_job(), limits=limits, claim_for=CLAIM)
 
     assert created
     assert (later.claimed_by, later.fencing_token, later.attempts) == (None, 0, 0)
