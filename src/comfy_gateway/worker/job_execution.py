@@ -20,6 +20,7 @@ from typing import Any
 from comfy_gateway.comfy import (
     BackendConnection,
     Event,
+    Executed,
     Executing,
     ExecutionStart,
     PromptFeed,
@@ -62,6 +63,7 @@ from comfy_gateway.worker.letting_go import (
 from comfy_gateway.worker.media_upload import upload_media
 from comfy_gateway.worker.options import WorkerOptions
 from comfy_gateway.worker.output_collection import collect_outputs
+from comfy_gateway.worker.output_prefetch import OutputPrefetch
 from comfy_gateway.worker.prequeue_check import PrequeueRefused, prequeue_refusal
 from comfy_gateway.worker.progress_reporting import ProgressReporter, start_tracker
 from comfy_gateway.worker.prompt_lookup import prompt_is_on_backend, result_from_backend_history
@@ -110,6 +112,7 @@ class JobExecution:
         self._backend_lost = False
         self._crash_detail: str | None = None
         self._opened_attempt = opened_attempt
+        self._prefetch = OutputPrefetch(backend.http, job_id=held.job_id)
 
     # -- called from outside (heartbeats, cancel watch, shutdown) ------------------------
 
@@ -166,6 +169,7 @@ class JobExecution:
             await release_after_bug(self.held, started=self.phase >= Phase.STARTED)
         finally:
             await self._side_tasks.cancel_all()
+            await self._prefetch.close()
             self._prompt_left()
 
     async def _run(self) -> None:
@@ -291,6 +295,8 @@ class JobExecution:
             isinstance(event, Executing) and event.node is not None
         ):
             await self._started()
+        if isinstance(event, Executed):
+            self._prefetch.executed(event)
         if isinstance(event, Executing) and event.is_end_marker:
             self.timer.mark("execution_end")
             self.phase = Phase.ENDED
@@ -333,6 +339,7 @@ class JobExecution:
             tenant_id=self.held.job.tenant_id,
             job_id=self.held.job_id,
             executed=result.outputs,
+            prefetch=self._prefetch,
         )
         self.timer.mark("collect_end")
         verdict = verdict_after_collection(verdict, collected)

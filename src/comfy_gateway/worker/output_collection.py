@@ -17,6 +17,7 @@ from comfy_gateway.jobs.model import JobOutput
 from comfy_gateway.jobs.outputs import OutputEntry, collect_output_entries, storage_key
 from comfy_gateway.storage import BlobInfo, BlobStore
 from comfy_gateway.storage.blobs import BlobStoreError, StorageFull
+from comfy_gateway.worker.output_prefetch import OutputPrefetch
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ async def collect_outputs(
     tenant_id: str,
     job_id: str,
     executed: Mapping[str, Mapping[str, Any]],
+    prefetch: OutputPrefetch | None = None,
 ) -> CollectedOutputs:
     """Store every output of ``executed`` (node id → UI dict, in reported order).
 
@@ -49,7 +51,7 @@ async def collect_outputs(
     for entry in collect_output_entries(executed.items(), job_id=job_id):
         key = storage_key(tenant_id, job_id, entry.index, entry.filename)
         try:
-            info = await store_entry(http, blobs, entry, key)
+            info = await store_entry(http, blobs, entry, key, prefetch)
         except StorageFull as exc:
             # A full disk stays full for the next output too: stop, keep what is stored.
             logger.error("job %s: output store is full: %s", job_id, exc)
@@ -63,12 +65,17 @@ async def collect_outputs(
 
 
 async def store_entry(
-    http: ComfyHttpClient, blobs: BlobStore, entry: OutputEntry, key: str
+    http: ComfyHttpClient,
+    blobs: BlobStore,
+    entry: OutputEntry,
+    key: str,
+    prefetch: OutputPrefetch | None = None,
 ) -> BlobInfo:
-    if entry.text is not None:
-        return await blobs.put(
-            key, _one_chunk(entry.text.encode()), content_type=entry.content_type
-        )
+    early = entry.text.encode() if entry.text is not None else None
+    if early is None and prefetch is not None:
+        early = await prefetch.take(entry)  # fetched while the prompt still ran
+    if early is not None:
+        return await blobs.put(key, _one_chunk(early), content_type=entry.content_type)
     # The request goes out from inside the store's write: it makes the file meanwhile.
     chunks = _viewed(http, entry)
     try:
