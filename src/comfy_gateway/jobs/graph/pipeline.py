@@ -46,9 +46,16 @@ def prepare_graph(
     overridden = {(str(override.node), override.field) for override in overrides}
     if missing := find_unfilled_placeholders(graph, params, ignore=overridden):
         raise UnfilledPlaceholder(missing)
-    graph, used_params = apply_placeholders(graph, params or {}, require_all=False)
-    graph = apply_input_overrides(graph, overrides)
-    graph, used_media = wire_media(graph, media_refs or {})
+    # A step with nothing to do is skipped (each is a walk and a copy of the whole graph);
+    # the last one always runs and copies (and checks) every value.
+    used_params: frozenset[str] = frozenset()
+    if params:
+        graph, used_params = apply_placeholders(graph, params, require_all=False)
+    if overrides:
+        graph = apply_input_overrides(graph, overrides)
+    used_media: frozenset[str] = frozenset()
+    if media_refs:
+        graph, used_media = wire_media(graph, media_refs)
     graph, rewrites = rewrite_filename_prefixes(graph, job_id)
     return PreparedGraph(
         graph=graph, used_params=used_params, used_media=used_media, prefix_rewrites=rewrites
