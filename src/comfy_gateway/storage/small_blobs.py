@@ -5,13 +5,15 @@ temporary file, an fsync, a rename, each a round of filesystem syscalls, run on 
 thread that the event loop hands the work to and waits for. Measured on this project's
 2-core machine for a 5 KB output on a job's path: 1.5 to 2.5 ms, most of it creating
 files and handing work to threads. A row in SQLite is one short transaction on the
-event loop (about 0.2 ms with its fsync), and reading it back is one SELECT.
+event loop (about 0.1 ms), and reading it back is one SELECT.
 
-Durability matches the file it replaces: the database is synchronous=FULL, so a blob's
-commit is on disk before the job that names it is finished. Writes first run right on
-the event loop through a connection that never waits for a lock; when another process
-holds the lock they move to a thread whose connection waits (``busy_timeout``). Reads
-never wait for writers (WAL).
+Durability is the job store's own (both are SQLite in WAL mode, synchronous=NORMAL): a
+blob is committed before the job that names it is finished, and survives a killed
+process; a power cut may lose the last commits of either, as it may the job's record
+itself. (Large blobs, files, are fsynced.) Writes first run right on the event loop
+through a connection that never waits for a lock; when another process holds the lock
+they move to a thread whose connection waits (``busy_timeout``). Reads never wait for
+writers (WAL).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class SmallBlobs:
         for pragma in (
             f"busy_timeout = {int(busy_timeout_ms)}",
             "journal_mode = WAL",
-            "synchronous = FULL",
+            "synchronous = NORMAL",
         ):
             conn.execute(f"PRAGMA {pragma}")
         return conn
