@@ -21,7 +21,7 @@ Only fixed statements go through here: ones whose SQL does not change between ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,27 +38,27 @@ class _Compiled:
 
     sql: str
     positional: bool
-    binds: tuple[tuple[str, Processor, Any], ...]  # name, bind processor, default value
-    columns: tuple[tuple[str, Processor], ...]  # result name, result processor
+    binds: tuple[tuple[str, Any], ...]  # name, default value, in the statement's order
+    bind_processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # position, processor
+    names: tuple[str, ...]  # result columns
+    result_processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # column, processor
 
     def arguments(self, parameters: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        values = [
-            _processed(processor, parameters.get(name, default))
-            for name, processor, default in self.binds
-        ]
+        get = parameters.get
+        values = [get(name, default) for name, default in self.binds]
+        for position, process in self.bind_processors:
+            values[position] = process(values[position])
         if self.positional:
             return values
-        return {name: value for (name, _, _), value in zip(self.binds, values, strict=True)}
+        return dict(zip((name for name, _ in self.binds), values, strict=True))
 
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
-        return {
-            name: _processed(processor, value)
-            for (name, processor), value in zip(self.columns, raw, strict=True)
-        }
-
-
-def _processed(processor: Processor, value: Any) -> Any:
-    return value if processor is None else processor(value)
+        if not self.result_processors:
+            return dict(zip(self.names, raw, strict=True))
+        values = list(raw)
+        for position, process in self.result_processors:
+            values[position] = process(values[position])
+        return dict(zip(self.names, values, strict=True))
 
 
 class Prepared:
@@ -126,24 +126,29 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
         raise ValueError(f"a prepared statement cannot expand parameters: {compiled.string}")
     defaults = compiled.construct_params(_check=False) or {}  # type: ignore[call-arg]
     names: Sequence[str] = compiled.positiontup or list(compiled.binds)  # type: ignore[attr-defined]
-    binds = tuple(
-        (
-            name,
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect),  # type: ignore[attr-defined]
-            defaults.get(name),
-        )
+    binds = tuple((name, defaults.get(name)) for name in names)
+    bind_processors = _present(
+        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[attr-defined]
         for name in names
     )
-    exported = getattr(statement, "exported_columns", ())
-    columns = tuple(
-        (column.key, column.type.dialect_impl(dialect).result_processor(dialect, None))
-        for column in exported
+    exported = tuple(getattr(statement, "exported_columns", ()))
+    result_processors = _present(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in exported
     )
     return _Compiled(
         sql=compiled.string,
         positional=bool(compiled.positional),  # type: ignore[attr-defined]
         binds=binds,
-        columns=columns,
+        bind_processors=bind_processors,
+        names=tuple(column.key for column in exported),
+        result_processors=result_processors,
+    )
+
+
+def _present(processors: Iterable[Processor]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """The processors that exist, with their positions (most values need none)."""
+    return tuple(
+        (position, process) for position, process in enumerate(processors) if process is not None
     )
 
 

@@ -8,11 +8,13 @@ claimers (even in two processes) can never read the same candidate row;
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from comfy_gateway.store.clock import Clock
 from comfy_gateway.store.sql_store import IDEMPOTENCY_TTL_S, SqlJobStore
@@ -41,7 +43,15 @@ def install_sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         writes = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        statement = "BEGIN IMMEDIATE" if writes else "BEGIN"
+        # Straight to the driver: every transaction starts here, and SQLAlchemy's full
+        # execute path costs more than the BEGIN; a driver error is wrapped as it would.
+        dbapi_connection = conn.connection.dbapi_connection
+        assert dbapi_connection is not None
+        try:
+            dbapi_connection.execute(statement)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 
 
 async def open_sqlite_store(

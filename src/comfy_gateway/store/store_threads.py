@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import threading
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -83,6 +84,10 @@ class StoreThreads:
             else self._readers
         )
         self._closed = False
+        #: The inline engine's connections, kept open between transactions (a checkout
+        #: from the pool and its reset on return cost more than a short transaction):
+        #: one for reads and one for writes per thread that runs transactions inline.
+        self._inline_connections: dict[tuple[int, bool], Connection] = {}
 
     @property
     def engines(self) -> tuple[Engine, ...]:
@@ -107,28 +112,35 @@ class StoreThreads:
         with _store_errors(), (self._write_engine if write else self.engine).begin() as conn:
             return body(conn)
 
+    def _inline_connection(self, write: bool) -> Connection:
+        key = (threading.get_ident(), write)
+        conn = self._inline_connections.get(key)
+        if conn is None or conn.closed or conn.invalidated:
+            engine = self._inline_write if write else self._inline
+            assert engine is not None
+            conn = self._inline_connections[key] = engine.connect()
+        return conn
+
     def _inline_transaction(self, body: Callable[[Connection], T], write: bool) -> T:
-        engine = self._inline_write if write else self._inline
-        assert engine is not None
-        with engine.connect() as conn:
-            try:
-                transaction = conn.begin()
-            except OperationalError as exc:
-                if _is_locked(exc):
-                    raise _Locked() from exc
-                raise
-            try:
-                result = body(conn)
-            except OperationalError as exc:
-                transaction.rollback()
-                if not write and _is_locked(exc):
-                    raise _Locked() from exc
-                raise
-            except BaseException:
-                transaction.rollback()
-                raise
-            transaction.commit()
-            return result
+        conn = self._inline_connection(write)
+        try:
+            transaction = conn.begin()
+        except OperationalError as exc:
+            if _is_locked(exc):
+                raise _Locked() from exc
+            raise
+        try:
+            result = body(conn)
+        except OperationalError as exc:
+            transaction.rollback()
+            if not write and _is_locked(exc):
+                raise _Locked() from exc
+            raise
+        except BaseException:
+            transaction.rollback()
+            raise
+        transaction.commit()
+        return result
 
     async def close(self) -> None:
         """Refuse new work, let started transactions finish, close every connection."""
@@ -136,6 +148,9 @@ class StoreThreads:
         await asyncio.to_thread(self._shutdown)
 
     def _shutdown(self) -> None:
+        for conn in self._inline_connections.values():
+            conn.close()
+        self._inline_connections.clear()
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         self.engine.dispose()
