@@ -157,7 +157,8 @@ def _with_percent(previous: ProgressTracker, tracker: ProgressTracker) -> Progre
     # Floor to 0.1 so tiny float noise never shows as progress; the epsilon keeps a value
     # such as 28.999999999999996 (really 29) from flooring to 28.9.
     shown = math.floor(min(raw, MAX_RUNNING_PERCENT) * 10 + 1e-9) / 10
-    return replace(tracker, percent=max(previous.percent, shown))
+    percent = max(previous.percent, shown)
+    return tracker if percent == tracker.percent else replace(tracker, percent=percent)
 
 
 def progress_percent(tracker: ProgressTracker) -> float:

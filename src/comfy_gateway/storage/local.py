@@ -90,10 +90,16 @@ class LocalBlobStore:
         if self._small is not None:
             self._small.close()
 
-    def path_for(self, key: str) -> Path:
+    @staticmethod
+    def checked_key(key: str) -> str:
+        """``key`` if it is a safe key for this store (no filesystem access)."""
         if check_blob_key(key).endswith(_META_SUFFIX):
             raise InvalidBlobKey(f"blob key {key!r} ends with the reserved {_META_SUFFIX!r}")
-        path = (self.root / key).resolve()
+        return key
+
+    def path_for(self, key: str) -> Path:
+        """The file of ``key``, symlinks resolved (a syscall per folder): only for files."""
+        path = (self.root / self.checked_key(key)).resolve()
         if not path.is_relative_to(self.root):  # symlinks inside root pointing out
             raise BlobNotFound(f"blob {key!r} resolves outside the store")
         return path
@@ -101,14 +107,15 @@ class LocalBlobStore:
     async def put(
         self, key: str, chunks: AsyncIterator[bytes], *, content_type: str | None = None
     ) -> BlobInfo:
-        target = self.path_for(key)
         if self._small is None:
-            return await self._put_file(key, target, chunks, content_type)
+            return await self._put_file(key, self.path_for(key), chunks, content_type)
+        self.checked_key(key)
         head, more = await _read_up_to(chunks, self._small_limit)
         if not more:
             digest = hashlib.sha256(head).hexdigest()
             await self._small.put(key, head, content_type, digest)
             return BlobInfo(key=key, size_bytes=len(head), sha256=digest, content_type=content_type)
+        target = self.path_for(key)
         await self._small.delete(key)  # a small blob stored earlier under the key gives way
         return await self._put_file(key, target, _after(head, chunks), content_type)
 
@@ -160,8 +167,7 @@ class LocalBlobStore:
         return size
 
     async def stat(self, key: str) -> BlobInfo | None:
-        path = self.path_for(key)
-        small = await self._small.stat(key) if self._small is not None else None
+        small = await self._small.stat(self.checked_key(key)) if self._small is not None else None
         if small is not None:
             return BlobInfo(
                 key=key,
@@ -169,13 +175,12 @@ class LocalBlobStore:
                 sha256=small.sha256,
                 content_type=small.content_type,
             )
-        return await asyncio.to_thread(_stat, key, path)
+        return await asyncio.to_thread(_stat, key, self.path_for(key))
 
     async def read(
         self, key: str, blob_range: BlobRange | None = None, *, chunk_size: int = 1 << 20
     ) -> AsyncIterator[bytes]:
-        path = self.path_for(key)
-        small = await self._small.get(key) if self._small is not None else None
+        small = await self._small.get(self.checked_key(key)) if self._small is not None else None
         if small is not None:
             content = small.content
             if blob_range is not None:
@@ -183,6 +188,7 @@ class LocalBlobStore:
             for offset in range(0, len(content), chunk_size):
                 yield content[offset : offset + chunk_size]
             return
+        path = self.path_for(key)
         start = blob_range.start if blob_range else 0
         remaining = blob_range.length if blob_range else -1
         reader = _Reader(path)

@@ -101,11 +101,11 @@ class ProgressReporter:
         await self._save_if_due()
 
     async def _save_if_due(self) -> None:
-        current = (self.tracker.percent, self.tracker.details().as_dict())
-        if current == self._saved:
-            return
         now = self._clock()
         if not should_persist(self._saved_at, now, self._interval):
+            return  # checked first: the details are worth building only when due
+        current = (self.tracker.percent, self.tracker.details().as_dict())
+        if current == self._saved:
             return
         await self._save(*current)
         self._saved, self._saved_at = current, now
