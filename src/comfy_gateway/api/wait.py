@@ -10,6 +10,7 @@ once, so gone clients do not hold watches for the whole budget.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -51,17 +52,20 @@ async def wait_until_terminal(
     later change can have been missed); otherwise the job is read first."""
     if client_gone is None:
         return await _wait(events, store, tenant_id, job_id, budget_s, known)
-    finished: Job | None = None
-    async with anyio.create_task_group() as group:
+    with anyio.CancelScope() as scope:
+        # The watcher ends the wait by cancelling this scope; it is not waited for at
+        # the end (a task group would wait for it to finish being cancelled).
+        watcher = asyncio.ensure_future(_cancel_when_gone(client_gone, scope))
+        try:
+            return await _wait(events, store, tenant_id, job_id, budget_s, known)
+        finally:
+            watcher.cancel()
+    return None  # the client left: the scope was cancelled
 
-        async def stop_when_gone() -> None:
-            await client_gone()
-            group.cancel_scope.cancel()
 
-        group.start_soon(stop_when_gone)
-        finished = await _wait(events, store, tenant_id, job_id, budget_s, known)
-        group.cancel_scope.cancel()
-    return finished
+async def _cancel_when_gone(client_gone: ClientGone, scope: anyio.CancelScope) -> None:
+    await client_gone()
+    scope.cancel()
 
 
 async def _wait(  # noqa: PLR0917
