@@ -8,7 +8,8 @@ although they never wait: FastAPI runs plain functions on a thread pool.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -68,6 +69,27 @@ async def authenticated_tenant(request: Request) -> str:
     if tenant is None:
         raise unauthorized(key_was_sent=key is not None)
     return tenant
+
+
+async def caller(request: Request) -> tuple[ApiContext, str]:
+    """The app's context and the caller's tenant (401 when the key is missing or wrong),
+    for the routes on every job's path that take the request alone: each declared
+    dependency or parameter costs FastAPI more to solve than the rest of such a request."""
+    return await api_context(request), await authenticated_tenant(request)
+
+
+def documented_parameters(
+    path: Sequence[str] = (), header: Sequence[str] = (), query: Sequence[str] = ()
+) -> dict[str, Any]:
+    """``openapi_extra`` naming the parameters a route reads from the request itself."""
+    places = [("path", name) for name in path]
+    places += [("header", name) for name in header] + [("query", name) for name in query]
+    return {
+        "parameters": [
+            {"name": name, "in": place, "required": place == "path", "schema": {"type": "string"}}
+            for place, name in places
+        ]
+    }
 
 
 Tenant = Annotated[str, Depends(authenticated_tenant)]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
 
-from comfy_gateway.api.auth_dependency import Context, Tenant
+from comfy_gateway.api.auth_dependency import Context, Tenant, caller, documented_parameters
 from comfy_gateway.api.errors import ApiError
 from comfy_gateway.api.job_body import job_body
 from comfy_gateway.api.job_lookup import find_job
@@ -24,6 +27,7 @@ MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
 
 router = APIRouter(tags=["jobs"])
+T = TypeVar("T")
 
 
 def parse_status_filter(raw: str | None) -> frozenset[JobStatus] | None:
@@ -66,19 +70,31 @@ async def inline_outputs(blobs: BlobStore, job: Job, body: dict[str, Any]) -> No
         listed["base64"] = base64.b64encode(data).decode("ascii")
 
 
-@router.get("/v1/jobs/{job_id}")
-async def get_job(
-    job_id: str,
-    tenant: Tenant,
-    context: Context,
-    include: Annotated[Literal["base64"] | None, Query()] = None,
-) -> dict[str, Any]:
+_INCLUDE: TypeAdapter[Literal["base64"] | None] = TypeAdapter(Literal["base64"] | None)
+
+
+@router.get(
+    "/v1/jobs/{job_id}",
+    openapi_extra=documented_parameters(path=("job_id",), query=("include",)),
+)
+async def get_job(request: Request) -> JSONResponse:
     """The job body; ``?include=base64`` inlines every output (20 MB in all at most)."""
-    job = await find_job(context.store, tenant, job_id)
+    context, tenant = await caller(request)  # not dependencies: see `caller`
+    include = query_value(request, "include", _INCLUDE)
+    job = await find_job(context.store, tenant, request.path_params["job_id"])
     body = job_body(job)
     if include == "base64":
         await inline_outputs(context.blobs, job, body)
-    return body
+    return JSONResponse(body)
+
+
+def query_value(request: Request, name: str, adapter: TypeAdapter[T]) -> T:
+    """A query parameter checked as FastAPI would (its 422 names ``query.<name>``)."""
+    try:
+        return adapter.validate_python(request.query_params.get(name))
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("query", name, *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors) from exc
 
 
 @router.get("/v1/jobs")

@@ -8,13 +8,12 @@ A store that can hand out its own URLs (presigned) is redirected to instead.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
-from comfy_gateway.api.auth_dependency import Context, Tenant
+from comfy_gateway.api.auth_dependency import caller, documented_parameters
 from comfy_gateway.api.byte_ranges import (
     UnsatisfiableRange,
     content_range,
@@ -146,23 +145,18 @@ def _requested_range(
 
 
 OUTPUT_PATH = "/v1/jobs/{job_id}/outputs/{index}"
-#: The request headers the route reads itself, for the OpenAPI document.
-_CONDITIONAL_HEADERS: dict[str, Any] = {
-    "parameters": [
-        {"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
-        for name in ("Range", "If-Range", "If-None-Match")
-    ]
-}
+#: What the route reads from the request itself (see ``caller``), for the OpenAPI document.
+_PARAMETERS = documented_parameters(
+    path=("job_id", "index"), header=("Range", "If-Range", "If-None-Match")
+)
 
 
 @router.head(OUTPUT_PATH, response_class=StreamingResponse, include_in_schema=False)
-@router.get(OUTPUT_PATH, response_class=StreamingResponse, openapi_extra=_CONDITIONAL_HEADERS)
-async def download_output(
-    *, job_id: str, index: str, request: Request, tenant: Tenant, context: Context
-) -> Response:
+@router.get(OUTPUT_PATH, response_class=StreamingResponse, openapi_extra=_PARAMETERS)
+async def download_output(request: Request) -> Response:
     """The output file (or a byte range of it); HEAD gives its headers alone."""
-    # Read here rather than declared as parameters: FastAPI validating three optional
-    # headers cost more than the rest of a small download.
+    context, tenant = await caller(request)
+    job_id, index = request.path_params["job_id"], request.path_params["index"]
     headers = request.headers
     range_header, if_range = headers.get("range"), headers.get("if-range")
     if_none_match = headers.get("if-none-match")

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from comfy_gateway.api.auth_dependency import Context, Tenant
+from comfy_gateway.api.auth_dependency import caller
 from comfy_gateway.api.context import ApiContext
 from comfy_gateway.api.intake.body import BodyKind, body_kind, read_json_body
 from comfy_gateway.api.intake.idempotency import check_idempotency_key
@@ -90,7 +90,8 @@ def multipart_limits(settings: GatewaySettings) -> MultipartLimits:
         504: {"description": "wait budget ran out; error.job_id names the job"},
     },
 )
-async def submit(request: Request, tenant: Tenant, context: Context) -> JSONResponse:
+async def submit(request: Request) -> JSONResponse:
+    context, tenant = await caller(request)  # not dependencies: see `caller`
     key = check_idempotency_key(request.headers.get("idempotency-key"))
     job_id = new_job_id()
     # Watched before it is stored: a `wait` then starts from the stored job, unread.
