@@ -230,10 +230,13 @@ class JobExecution:
     async def _submit(self, connection: BackendConnection) -> PromptResult | None:
         if self._cancelling():
             return None
-        media = self.held.job.media
-        refusal = await prequeue_refusal(self.held.workflow, self.backend, self._catalogues, media)
-        if refusal is not None:
-            raise PrequeueRefused(refusal)
+        job = self.held.job
+        if job.requirements is None:  # accepted while no catalogue was known: check it now
+            refusal = await prequeue_refusal(
+                self.held.workflow, self.backend, self._catalogues, job.media
+            )
+            if refusal is not None:
+                raise PrequeueRefused(refusal)
         self.timer.mark("upload_start")
         await upload_media(self.backend.http, self._blobs, self.held.job.media)
         self.timer.mark("upload_end")

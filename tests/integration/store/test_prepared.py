@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import bindparam, create_engine, insert, or_, select, update
+from sqlalchemy import DateTime, bindparam, create_engine, insert, or_, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from comfy_gateway.store.column_types import UTCDateTime
 from comfy_gateway.store.migrate import upgrade_to_head
 from comfy_gateway.store.prepared import Prepared
 from comfy_gateway.store.rows import new_job_values
@@ -147,3 +149,31 @@ def test_runs_inside_the_callers_transaction(engine: Engine) -> None:
         transaction.rollback()
     with engine.connect() as conn:
         assert conn.execute(select(jobs.c.job_id)).all() == []
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 5, 11, 0, 0, tzinfo=UTC),  # no microseconds: still written
+        datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC),
+        datetime(2026, 6, 1, 12, 0, 0, 1, tzinfo=timezone(timedelta(hours=-7))),
+    ],
+)
+def test_times_are_written_and_read_as_sqlalchemys_sqlite_text(moment: datetime) -> None:
+    dialect = sqlite.dialect()
+    ours = UTCDateTime()
+    write, read = ours.bind_processor(dialect), ours.result_processor(dialect, None)
+    assert write is not None
+    assert read is not None
+    naive_utc = moment.astimezone(UTC).replace(tzinfo=None)
+    core_write = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert core_write is not None
+
+    text = write(moment)
+
+    assert text == core_write(naive_utc)  # the text SQLAlchemy itself stores (and sorts)
+    assert read(text) == moment
+    assert read(None) is None
+    assert write(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        write(naive_utc)

@@ -116,3 +116,23 @@ async def test_a_model_installed_after_the_catalogue_was_fetched_is_refetched(
     assert job.outputs
     saved = CatalogueCache(data_dir).load_all()
     assert [MODEL in c.installed_model_files("checkpoints") for c in saved.values()] == [True]
+
+
+async def test_a_job_checked_at_submit_is_not_checked_again(
+    sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    # Requirements say the submit-time check passed (say, against another catalogue):
+    # the worker sends it as it is, and ComfyUI's own validation has the last word.
+    async with catalogue_worker(sim.url, tmp_path) as (store, data_dir):
+        await catalogue_saved(data_dir)
+        job_id = new_job_id()
+        graph = prepare_graph(checkpoint_graph("not_installed.safetensors"), job_id=job_id).graph
+        new_job = NewJob(job_id=job_id, tenant_id=TENANT, workflow=graph, requirements={})
+        await store.create_job(new_job)
+        job = await terminal(store, job_id)
+        attempts = await store.list_attempts(TENANT, job_id)
+
+    assert job.status is JobStatus.FAILED
+    assert job.error is not None
+    assert job.error.code == "workflow_invalid"
+    assert [attempt.outcome for attempt in attempts] == ["failed"]  # it reached ComfyUI
