@@ -4,9 +4,10 @@ A job accepted while no catalogue was known carries no requirements; the worker 
 it against the chosen backend's catalogue before anything is sent, so a refused graph
 fails ``workflow_invalid`` without an upload, an attempt or a trip through ComfyUI (a
 job with requirements was checked when it was submitted and placed on a backend that
-meets them: it is not checked twice). A value missing from a cached combo list is refetched once from that backend (a model may
-have been installed since). With no catalogue, or when the refetch itself fails, the job
-goes on and ComfyUI's own 400 decides.
+meets them: it is not checked twice). A value missing from a cached combo list is
+refetched once from that backend (a model may have been installed since). With no
+catalogue, or when the refetch itself fails, the job goes on and ComfyUI's own 400
+decides.
 """
 
 from __future__ import annotations
