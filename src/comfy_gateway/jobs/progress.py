@@ -139,7 +139,10 @@ def _after(tracker: ProgressTracker, event: ProgressEvent) -> ProgressTracker:
 
 def _mark_done(tracker: ProgressTracker, node_ids: Iterable[str]) -> ProgressTracker:
     # Ids outside the plan (nodes expanded at run time) are not counted: the total is fixed.
-    return replace(tracker, done=tracker.done | (frozenset(node_ids) & tracker.nodes_to_run))
+    newly_done = (frozenset(node_ids) & tracker.nodes_to_run) - tracker.done
+    if not newly_done:  # progress messages repeat finished nodes: nothing changes
+        return tracker
+    return replace(tracker, done=tracker.done | newly_done)
 
 
 def _ticked(tracker: ProgressTracker, tick: NodeProgress) -> ProgressTracker:

@@ -78,10 +78,19 @@ def error_from_json(data: Mapping[str, Any] | None) -> JobError | None:
 
 
 def output_values(job_id: str, output: JobOutput) -> dict[str, Any]:
-    values = asdict(output)
-    values["output_index"] = values.pop("index")
-    values["job_id"] = job_id
-    return values
+    return {
+        "job_id": job_id,
+        "output_index": output.index,
+        "node_id": output.node_id,
+        "kind": output.kind,
+        "filename": output.filename,
+        "subfolder": output.subfolder,
+        "content_type": output.content_type,
+        "size_bytes": output.size_bytes,
+        "sha256": output.sha256,
+        "temporary": output.temporary,
+        "storage_key": output.storage_key,
+    }
 
 
 def output_from_row(row: Row) -> JobOutput:
