@@ -172,7 +172,7 @@ async def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--comfy-url", default=None)
     parser.add_argument(
         "--client", choices=["aiohttp", "httpx"], default="aiohttp", help="both sides use it"
