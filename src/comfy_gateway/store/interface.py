@@ -81,6 +81,11 @@ class JobStore(Protocol):
         leaves its graph unread (``workflow`` None), as every client-facing read does."""
         ...
 
+    async def get_output(self, tenant_id: str, job_id: str, index: int) -> JobOutput | None:
+        """Output ``index`` of the tenant's job (None: it has no such output), in one read
+        that decodes nothing else; ``JobNotFound`` as ``get_job``."""
+        ...
+
     async def list_jobs(
         self,
         tenant_id: str,

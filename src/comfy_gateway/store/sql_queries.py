@@ -99,6 +99,31 @@ def load_job(conn: Connection, job_id: str, tenant_id: str | None = None) -> Job
     return job_with_outputs(conn, job_row(conn, job_id, tenant_id))
 
 
+#: One output of a tenant's job in one read: no row, no such job for the tenant; a row of
+#: NULLs, the job has no such output.
+_TENANT_OUTPUT = Prepared(
+    select(jobs.c.job_id.label("of_job"), *job_outputs.c)
+    .select_from(
+        jobs.outerjoin(
+            job_outputs,
+            and_(
+                job_outputs.c.job_id == jobs.c.job_id,
+                job_outputs.c.output_index == bindparam("index"),
+            ),
+        )
+    )
+    .where(jobs.c.job_id == bindparam("job_id"), jobs.c.tenant_id == bindparam("tenant_id"))
+)
+
+
+def load_output(conn: Connection, tenant_id: str, job_id: str, index: int) -> JobOutput | None:
+    """Output ``index`` of the tenant's job; None if it has none; ``JobNotFound``."""
+    row = _TENANT_OUTPUT.first(conn, {"job_id": job_id, "tenant_id": tenant_id, "index": index})
+    if row is None:
+        raise JobNotFound(job_id)
+    return None if row["output_index"] is None else output_from_row(row)
+
+
 def load_job_without_graph(conn: Connection, job_id: str, tenant_id: str) -> Job:
     """The job as a client sees it: ``workflow`` is None (not read)."""
     row = _TENANT_JOB_WITHOUT_GRAPH.first(conn, {"job_id": job_id, "tenant_id": tenant_id})

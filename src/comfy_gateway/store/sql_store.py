@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from comfy_gateway.jobs.errors import ConstraintViolation
 from comfy_gateway.jobs.hand_off import DirectClaim, first_attempt
-from comfy_gateway.jobs.model import Attempt, Job, JobPage, NewJob
+from comfy_gateway.jobs.model import Attempt, Job, JobOutput, JobPage, NewJob
 from comfy_gateway.jobs.status import JobStatus, check_transition
 from comfy_gateway.store import sql_queries as q
 from comfy_gateway.store.clock import Clock, SystemClock
@@ -174,6 +174,12 @@ class SqlJobStore(WorkerWrites, LeaseRecovery, RetentionQueries, WebhookOutboxMi
         if with_workflow:
             return q.load_job(conn, job_id, tenant_id)
         return q.load_job_without_graph(conn, job_id, tenant_id)
+
+    @transaction(write=False)
+    def get_output(
+        self, conn: Connection, tenant_id: str, job_id: str, index: int
+    ) -> JobOutput | None:
+        return q.load_output(conn, tenant_id, job_id, index)
 
     @transaction(write=False)
     def list_jobs(

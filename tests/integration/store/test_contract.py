@@ -26,6 +26,7 @@ from integration.store.job_builders import (
     OTHER_TENANT,
     TENANT,
     make_new_job,
+    make_output,
     start_running,
     submit_and_claim,
 )
@@ -367,3 +368,19 @@ async def test_a_start_already_stored_is_kept_at_the_end(
     done = await store.finish_job(job_id, token, JobStatus.FAILED, started_at=clock.now())
 
     assert (done.status, done.started_at) == (JobStatus.FAILED, first_start)
+
+
+async def test_one_output_is_read_alone_and_only_for_its_tenant(store: JobStore) -> None:
+    claim = await submit_and_claim(store)
+    job_id = claim.job.job_id
+    await start_running(store, claim)
+    outputs = [make_output(0), make_output(1, filename="b.mp4", content_type="video/mp4")]
+    await store.finish_job(job_id, claim.fencing_token, JobStatus.COMPLETED, outputs=outputs)
+
+    assert await store.get_output(TENANT, job_id, 1) == outputs[1]
+    assert await store.get_output(TENANT, job_id, 0) == outputs[0]
+    assert await store.get_output(TENANT, job_id, 2) is None
+    with pytest.raises(JobNotFound):
+        await store.get_output(OTHER_TENANT, job_id, 0)
+    with pytest.raises(JobNotFound):
+        await store.get_output(TENANT, "not-a-job", 0)

@@ -22,9 +22,12 @@ from comfy_gateway.api.byte_ranges import (
     unsatisfied_content_range,
 )
 from comfy_gateway.api.errors import ApiError
-from comfy_gateway.api.job_lookup import find_job
-from comfy_gateway.jobs.model import Job, JobOutput
+from comfy_gateway.api.job_lookup import job_not_found
+from comfy_gateway.jobs.errors import JobNotFound
+from comfy_gateway.jobs.ids import is_job_id
+from comfy_gateway.jobs.model import JobOutput
 from comfy_gateway.storage import BlobNotFound, BlobRange, BlobStore
+from comfy_gateway.store.interface import JobStore
 
 router = APIRouter(tags=["outputs"])
 
@@ -45,14 +48,20 @@ def output_expired(job_id: str, output: JobOutput) -> ApiError:
     )
 
 
-def find_output(job: Job, index: str) -> JobOutput:
-    """The output at a decimal ``index``; anything else (sign, junk, out of range) 404s."""
+async def find_output(store: JobStore, tenant_id: str, job_id: str, index: str) -> JobOutput:
+    """The output at a decimal ``index`` of the tenant's job, read alone (404s as for the
+    job; an index that is not a plain number or names no output is ``output_not_found``)."""
+    if not is_job_id(job_id):
+        raise job_not_found(job_id)
     if not index.isdecimal() or len(index) > 9:
-        raise output_not_found(job.job_id, index)
-    for output in job.outputs:
-        if output.index == int(index):
-            return output
-    raise output_not_found(job.job_id, index)
+        raise output_not_found(job_id, index)
+    try:
+        output = await store.get_output(tenant_id, job_id, int(index))
+    except JobNotFound as exc:
+        raise job_not_found(job_id) from exc
+    if output is None:
+        raise output_not_found(job_id, index)
+    return output
 
 
 def entity_tag(output: JobOutput) -> str:
@@ -101,24 +110,24 @@ def _answer_headers(
 
 
 async def _small_file(
-    blobs: BlobStore, job: Job, output: JobOutput, blob_range: BlobRange | None
+    blobs: BlobStore, job_id: str, output: JobOutput, blob_range: BlobRange | None
 ) -> Response:
     """A small output read whole in one go (a missing blob: it expired)."""
     try:
         content = b"".join([chunk async for chunk in blobs.read(output.storage_key, blob_range)])
     except BlobNotFound as exc:
-        raise output_expired(job.job_id, output) from exc
+        raise output_expired(job_id, output) from exc
     status, headers = _answer_headers(output, output.content_type, output.size_bytes, blob_range)
     return Response(content, status_code=status, headers=headers)
 
 
 async def _large_file(
-    blobs: BlobStore, job: Job, output: JobOutput, range_header: str | None, if_range: str | None
+    blobs: BlobStore, job_id: str, output: JobOutput, range_header: str | None, if_range: str | None
 ) -> Response:
     """A large output streamed; its size and type from the blob itself."""
     info = await blobs.stat(output.storage_key)
     if info is None:
-        raise output_expired(job.job_id, output)
+        raise output_expired(job_id, output)
     blob_range = _requested_range(range_header, if_range, output, info.size_bytes)
     content_type = info.content_type or output.content_type
     status, headers = _answer_headers(output, content_type, info.size_bytes, blob_range)
@@ -160,14 +169,13 @@ async def download_output(request: Request) -> Response:
     headers = request.headers
     range_header, if_range = headers.get("range"), headers.get("if-range")
     if_none_match = headers.get("if-none-match")
-    job = await find_job(context.store, tenant, job_id)
-    output = find_output(job, index)
+    output = await find_output(context.store, tenant, job_id, index)
     direct_url = context.blobs.url_for(output.storage_key)
     if direct_url is not None:
         return RedirectResponse(direct_url, status_code=307)
     if etag_matches(if_none_match, entity_tag(output)):
         return Response(status_code=304, headers={"ETag": entity_tag(output)})
     if output.size_bytes > WHOLE_BODY_BYTES:
-        return await _large_file(context.blobs, job, output, range_header, if_range)
+        return await _large_file(context.blobs, job_id, output, range_header, if_range)
     blob_range = _requested_range(range_header, if_range, output, output.size_bytes)
-    return await _small_file(context.blobs, job, output, blob_range)
+    return await _small_file(context.blobs, job_id, output, blob_range)
