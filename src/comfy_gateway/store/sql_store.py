@@ -22,6 +22,7 @@ from comfy_gateway.jobs.errors import ConstraintViolation
 from comfy_gateway.jobs.hand_off import DirectClaim, first_attempt
 from comfy_gateway.jobs.model import Attempt, Job, JobOutput, JobPage, NewJob
 from comfy_gateway.jobs.status import JobStatus, check_transition
+from comfy_gateway.store import queue_queries as queue
 from comfy_gateway.store import sql_queries as q
 from comfy_gateway.store.clock import Clock, SystemClock
 from comfy_gateway.store.cursor import ListPosition, decode_cursor, encode_cursor
@@ -149,11 +150,11 @@ class SqlJobStore(WorkerWrites, LeaseRecovery, RetentionQueries, WebhookOutboxMi
                 return replayed, False
         # Handed over only while nothing else waits: the hand-off never jumps the queue.
         if claim is not None and limits is not None:
-            if q.check_limits_and_waiting(conn, new_job.tenant_id, limits, now):
+            if queue.check_limits_and_waiting(conn, new_job.tenant_id, limits, now):
                 claim = None
         elif limits is not None:
-            q.check_limits(conn, new_job.tenant_id, limits)
-        elif claim is not None and q.claimable_job_waiting(conn, now):
+            queue.check_limits(conn, new_job.tenant_id, limits)
+        elif claim is not None and queue.claimable_job_waiting(conn, now):
             claim = None
         values = {**new_job_values(new_job), "created_at": now}
         if claim is not None:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from comfy_gateway.jobs.model import Attempt, Claim, Job, JobError, JobOutput
 from comfy_gateway.jobs.status import JobStatus, check_transition
+from comfy_gateway.store import queue_queries as queue
 from comfy_gateway.store import sql_queries as q
 from comfy_gateway.store.capable_claim import RequirementsFilter, first_claimable
 from comfy_gateway.store.clock import Clock
@@ -62,7 +63,7 @@ class WorkerWrites:
 
     @transaction(write=False)
     def claimable_job_waiting(self, conn: Connection) -> bool:
-        return q.claimable_job_waiting(conn, self._clock.now())
+        return queue.claimable_job_waiting(conn, self._clock.now())
 
     async def claim_next_job(
         self, worker_id: str, lease_s: float, *, can_run: RequirementsFilter | None = None
