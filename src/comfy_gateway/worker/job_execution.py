@@ -47,12 +47,11 @@ from comfy_gateway.worker.cancellation import stop_followed_prompt, watch_for_ca
 from comfy_gateway.worker.capabilities import BackendCatalogues
 from comfy_gateway.worker.execution_phase import Phase
 from comfy_gateway.worker.held_job import HeldJob
+from comfy_gateway.worker.job_conclusion import Conclusion
 from comfy_gateway.worker.job_outcome import (
     CANCELLED,
     StopReason,
     job_error,
-    verdict_after_collection,
-    verdict_for,
     workflow_invalid,
 )
 from comfy_gateway.worker.letting_go import (
@@ -62,7 +61,6 @@ from comfy_gateway.worker.letting_go import (
 )
 from comfy_gateway.worker.media_upload import upload_media
 from comfy_gateway.worker.options import WorkerOptions
-from comfy_gateway.worker.output_collection import collect_outputs
 from comfy_gateway.worker.output_prefetch import OutputPrefetch
 from comfy_gateway.worker.prequeue_check import PrequeueRefused, prequeue_refusal
 from comfy_gateway.worker.progress_reporting import ProgressReporter, start_tracker
@@ -323,56 +321,34 @@ class JobExecution:
 
     # -- endings -----------------------------------------------------------------------
 
-    def _final_details(self, status: JobStatus) -> dict[str, Any] | None:
-        if status is not JobStatus.COMPLETED or self._reporter is None:
-            return None
-        return self._reporter.tracker.completed().details().as_dict()
-
     async def _conclude(self, result: PromptResult | None) -> None:
-        if result is None:
-            await self.held.finish(JobStatus.CANCELLED, timings=self.timer.as_dict())
-            return
-        verdict = verdict_for(result, self.stop_reason, timeout_s=self.held.job.timeout_s)
-        if verdict.status is JobStatus.COMPLETED:
-            self.held.drop_waiting_progress()  # the end writes 100 and the final details
-        self.timer.mark("collect_start")
-        collected = await collect_outputs(
-            self.backend.http,
-            self._blobs,
-            tenant_id=self.held.job.tenant_id,
-            job_id=self.held.job_id,
-            executed=result.outputs,
+        await Conclusion(
+            held=self.held,
+            backend=self.backend,
+            blobs=self._blobs,
+            timer=self.timer,
+            reporter=self._reporter,
             prefetch=self._prefetch,
-        )
-        self.timer.mark("collect_end")
-        verdict = verdict_after_collection(verdict, collected)
-        if verdict.status is JobStatus.COMPLETED:
-            self.held.note_start(datetime.now(UTC))  # if the start event was missed
-        await self.held.finish(
-            verdict.status,
-            outputs=collected.outputs,
-            error=verdict.error,
-            timings=self.timer.as_dict(),
-            progress_details=self._final_details(verdict.status),
-        )
-        self.backend.history.forget(result.prompt_id)
+        ).conclude(result, self.stop_reason)
 
     async def _prompt_vanished(self) -> None:
-        if self._cancelling():
-            await self.held.finish(CANCELLED.status, timings=self.timer.as_dict())
-            return
         detail = f"prompt {self.prompt_id} vanished from ComfyUI's queue and history"
-        logger.warning("job %s: %s (did ComfyUI restart?)", self.held.job_id, detail)
-        await self._requeue(detail)
+        if not self._cancelling():
+            logger.warning("job %s: %s (did ComfyUI restart?)", self.held.job_id, detail)
+        await self._requeue_unless_cancelled(detail)
 
     async def _backend_failed(self, error: ComfyError) -> None:
         logger.warning("job %s: backend %s failed: %s", self.held.job_id, self.backend.url, error)
         self._prompt_left()
         await self._on_backend_failure(self.backend, error)
+        await self._requeue_unless_cancelled(f"backend {self.backend.url} lost: {error}")
+
+    async def _requeue_unless_cancelled(self, detail: str) -> None:
+        """The prompt is lost: a job being cancelled ends so, any other goes back."""
         if self._cancelling():
             await self.held.finish(CANCELLED.status, timings=self.timer.as_dict())
-            return
-        await self._requeue(f"backend {self.backend.url} lost: {error}")
+        else:
+            await self._requeue(detail)
 
     def _had_started(self) -> bool:
         # A job taken over from a dead worker may have started under that worker.

@@ -31,6 +31,7 @@ from comfy_gateway.jobs.progress import (
     sampler_node_ids,
     should_persist,
 )
+from comfy_gateway.jobs.status import JobStatus
 
 #: ``progress_state`` names a node that is done this way.
 FINISHED_STATE = "finished"
@@ -88,6 +89,13 @@ class ProgressReporter:
         self._clock = clock
         self._saved_at: float | None = None
         self._saved: tuple[float, dict[str, Any]] | None = None
+
+    def final_details(self, status: JobStatus) -> dict[str, Any] | None:
+        """The details a job ending ``status`` stores: every node done if it completed
+        (None otherwise: its last stored details stand)."""
+        if status is not JobStatus.COMPLETED:
+            return None
+        return self.tracker.completed().details().as_dict()
 
     def prompt_started(self) -> None:
         """The job's ``running`` write stands for the first save: the first progress is
